@@ -1,0 +1,30 @@
+# The README's two commands: `make demo` and `make test`. Both set up what is missing first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup demo test test-e2e bench lint typecheck screenshots clean
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	$(VENV)/bin/flypack-agent demo $(DEMO_ARGS)
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# the slow tier (real processes end to end); exit 5 = nothing collected is not a failure
+test-e2e: setup
+	$(PY) -m pytest -q -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+bench: setup
+	$(PY) -m tests.bench
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

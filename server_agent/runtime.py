@@ -1,0 +1,114 @@
+"""Builds the agent's services from its configuration and runs their background tasks.
+
+    AgentConfig ──build_services()──► Services (db, auth, bus, devices, alarms, probes, ...)
+                                       └── Runtime.start()/stop(): background collectors
+
+Routers receive the :class:`Services` container through ``app.state`` and never build anything
+themselves, so every service can be tested without HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from server_agent.auth.credentials import CredentialStore
+from server_agent.auth.service import AuthService
+from server_agent.config import AgentConfig
+from server_agent.contract import Stream
+from server_agent.discovery.registry import DeviceRegistry
+from server_agent.live.bus import LiveBus
+from server_agent.store.db import Database
+
+log = logging.getLogger("flypack.runtime")
+
+JWT_SECRET_NAME = "jwt-signing-key"
+
+
+@dataclass
+class Services:
+    config: AgentConfig
+    db: Database
+    credentials: CredentialStore
+    auth: AuthService
+    bus: LiveBus
+    devices: DeviceRegistry
+    streams: list[Stream] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+    # background coroutines started by Runtime (probes, sim, ...): name -> factory
+    tasks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    # called once on shutdown, in reverse order of registration
+    closers: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
+
+
+def open_state(config: AgentConfig) -> tuple[Database, CredentialStore, AuthService]:
+    """The persistent part (database, credentials, users): also used by the CLI."""
+    state = config.agent.state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    db = Database(state / "agent.db")
+    creds = CredentialStore(state / "credentials.json")
+    auth = AuthService(
+        db,
+        creds.get_or_create(JWT_SECRET_NAME, 48),
+        access_ttl_s=config.agent.access_token_ttl_s,
+        refresh_ttl_s=config.agent.refresh_token_ttl_s,
+    )
+    return db, creds, auth
+
+
+def build_services(config: AgentConfig) -> Services:
+    db, creds, auth = open_state(config)
+    svc = Services(
+        config=config,
+        db=db,
+        credentials=creds,
+        auth=auth,
+        bus=LiveBus(),
+        devices=DeviceRegistry(config.devices),
+    )
+    return svc
+
+
+class Runtime:
+    """Starts and stops the background tasks of a :class:`Services` container."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        for name, factory in self.services.tasks.items():
+            self._tasks.append(asyncio.create_task(self._guard(name, factory), name=name))
+
+    async def _guard(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        # a collector that crashes is logged and restarted; it never takes the agent down
+        while True:
+            try:
+                await factory()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task %s failed; restarting in 2 s", name)
+                await asyncio.sleep(2)
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks.clear()
+        for close in reversed(self.services.closers):
+            try:
+                res = close()
+                if asyncio.iscoroutine(res):
+                    await res
+            except Exception:
+                log.exception("error while shutting down")
+        self.services.db.close()
