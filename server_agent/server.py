@@ -43,6 +43,7 @@ async def serve(config: AgentConfig, services: Services | None = None) -> None:
     svc = services or build_services(config)
     app = create_app(svc)
     ucfg = uvicorn.Config(app, log_level="warning", access_log=False, ws_ping_interval=20,
+                          ws_per_message_deflate=False,  # per-client zlib costs more CPU than 10 Hz allows
                           ws_ping_timeout=20)
     if a.tls_cert and a.tls_key:
         ucfg.load()

@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -51,7 +52,7 @@ def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
 
 
 def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None,
-              verify: bool | str = True) -> None:
+              verify: bool | ssl.SSLContext = True) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -64,6 +65,17 @@ def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | N
             last = exc
             time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout} s: {last}")
+
+
+def wait_port(host: str, port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"{host}:{port} did not accept connections within {timeout} s")
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

@@ -23,7 +23,8 @@ from server_agent.live.bus import Sample, Subscriber, encode_sample
 router = APIRouter()
 
 AUTH_TIMEOUT_S = 5.0
-MIN_INTERVAL_S = 0.1  # 10 Hz
+MIN_INTERVAL_S = 0.1  # 10 Hz on average
+BURST = 2.0
 CLOSE_POLICY = 4401
 
 
@@ -56,18 +57,29 @@ async def _authenticate(ws: WebSocket) -> Principal | None:
 
 
 async def _sender(ws: WebSocket, sub: Subscriber) -> None:
+    """Send what the subscriber has queued, at most 10 batches a second on average.
+
+    A token bucket (10 tokens/s, room for ``BURST``) paces the batches: a client whose
+    collectors tick at 10 Hz gets each tick's samples as soon as they exist, in whatever
+    phase the collectors run, while faster producers are batched down to 10 Hz. (A fixed
+    send schedule would make samples wait up to a whole tick whenever its phase differs from
+    the collectors'.)
+    """
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
     sub.wakeup = wake.set
-    last = 0.0
+    tokens, stamp = BURST, loop.time()
     while True:
         await wake.wait()
-        delay = last + MIN_INTERVAL_S - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        now_m = loop.time()
+        tokens = min(BURST, tokens + (now_m - stamp) / MIN_INTERVAL_S)
+        stamp = now_m
+        if tokens < 1.0:
+            await asyncio.sleep((1.0 - tokens) * MIN_INTERVAL_S)
+            tokens, stamp = 1.0, loop.time()
+        tokens -= 1.0
         wake.clear()
         samples, events, dropped = sub.take()
-        last = loop.time()
         now = time.time()
         if dropped:
             await ws.send_text(f'{{"type":"overflow","t":{now},"dropped":{dropped}}}')
