@@ -1,0 +1,175 @@
+"""The alarm list: severity (icon + text), device, message, since, acknowledgement.
+
+Operators and admins get an "Acknowledge" button for the selected alarm; viewers see why not.
+The list shows a plain message instead when the agent has no alarm API yet.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from desktop.model import fmt
+from desktop.ui.qt import (
+    QAbstractItemView,
+    QAbstractTableModel,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPushButton,
+    QScroller,
+    QSize,
+    Qt,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from desktop.ui.theme import GAP, TOUCH, Icons
+from server_agent.contract import Alarm
+
+COLUMNS = ("Severity", "Device", "Message", "Since", "Ack")
+_ORDER = {"critical": 0, "major": 1, "minor": 2, "warning": 3}
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def sort_alarms(alarms: list[Alarm]) -> list[Alarm]:
+    """Active first, then unacknowledged, then by severity, newest first."""
+    return sorted(alarms, key=lambda a: (not a.active, a.acked_at is not None,
+                                         _ORDER[a.severity.value], -a.raised_at))
+
+
+class AlarmTableModel(QAbstractTableModel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.alarms: list[Alarm] = []
+
+    def set_alarms(self, alarms: list[Alarm]) -> None:
+        self.beginResetModel()
+        self.alarms = sort_alarms(alarms)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.alarms)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        a = self.alarms[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.text(a, col)
+        if role == Qt.ItemDataRole.DecorationRole and col == 0:
+            return Icons.severity(a.severity)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{a.message}\n{a.rule} ({a.key}), raised {fmt.clock(a.raised_at)}"
+        return None
+
+    @staticmethod
+    def text(a: Alarm, col: int, now: float | None = None) -> str:
+        if col == 0:
+            return a.severity.value + ("" if a.active else " (cleared)")
+        if col == 1:
+            return a.device or a.stream or fmt.DASH
+        if col == 2:
+            return a.message
+        if col == 3:
+            return fmt.ago(a.raised_at, now)
+        return f"✓ {a.acked_by}" if a.acked_by else "—"
+
+
+class AlarmPanel(QWidget):
+    ack_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = AlarmTableModel(self)
+        self.can_ack = False
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(GAP)
+        head = QHBoxLayout()
+        head.setSpacing(GAP)
+        self.title = QLabel("Alarms")
+        self.title.setObjectName("sectionTitle")
+        head.addWidget(self.title, 1)
+        self.ack_button = QPushButton("✓ Acknowledge")
+        self.ack_button.setAccessibleName("Acknowledge selected alarm")
+        self.ack_button.setEnabled(False)
+        self.ack_button.clicked.connect(self._ack)
+        head.addWidget(self.ack_button)
+        lay.addLayout(head)
+
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setAccessibleName("Alarms")
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(TOUCH)
+        self.view.setIconSize(QSize(24, 24))
+        self.view.setWordWrap(True)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((0, 130), (1, 110), (3, 100), (4, 100)):
+            self.view.setColumnWidth(col, width)
+        self.view.selectionModel().selectionChanged.connect(self._update_button)
+        QScroller.grabGesture(self.view.viewport(),
+                              QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        lay.addWidget(self.view, 1)
+        self.note = QLabel("")
+        self.note.setObjectName("muted")
+        self.note.setWordWrap(True)
+        lay.addWidget(self.note)
+
+    def set_role_can_ack(self, can_ack: bool) -> None:
+        self.can_ack = can_ack
+        self.ack_button.setText("✓ Acknowledge" if can_ack else "Ack needs operator role")
+        self.ack_button.setToolTip("" if can_ack else "acknowledging needs the operator role")
+        self._update_button()
+
+    def set_alarms(self, alarms: list[Alarm]) -> None:
+        selected = self.selected()
+        self.model.set_alarms(alarms)
+        active = sum(1 for a in alarms if a.active)
+        self.title.setText(f"Alarms — {active} active" if alarms else "Alarms — none")
+        self.note.setText("" if alarms else f"No alarms (checked {fmt.clock(time.time())}).")
+        if selected is not None:
+            for row, a in enumerate(self.model.alarms):
+                if a.id == selected.id:
+                    self.view.selectRow(row)
+        self._update_button()
+
+    def set_unavailable(self, text: str) -> None:
+        self.model.set_alarms([])
+        self.title.setText("Alarms — unavailable")
+        self.note.setText(text)
+        self._update_button()
+
+    def selected(self) -> Alarm | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.alarms[rows[0].row()] if rows else None
+
+    def _update_button(self) -> None:
+        a = self.selected()
+        self.ack_button.setEnabled(self.can_ack and a is not None and a.acked_at is None)
+
+    def _ack(self) -> None:
+        a = self.selected()
+        if a is not None:
+            self.ack_button.setEnabled(False)
+            self.ack_requested.emit(a.id)
