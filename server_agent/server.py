@@ -43,7 +43,8 @@ async def serve(config: AgentConfig, services: Services | None = None) -> None:
     svc = services or build_services(config)
     app = create_app(svc)
     ucfg = uvicorn.Config(app, log_level="warning", access_log=False, ws_ping_interval=20,
-                          ws_per_message_deflate=False,  # per-client zlib costs more CPU than 10 Hz allows
+                          # per-client zlib costs more CPU than 10 Hz to many clients allows
+                          ws_per_message_deflate=False,
                           ws_ping_timeout=20)
     if a.tls_cert and a.tls_key:
         ucfg.load()

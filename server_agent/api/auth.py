@@ -17,7 +17,7 @@ def login(body: LoginRequest, svc: ServicesDep) -> TokenPair:
     try:
         return svc.auth.login(body.username, body.password)
     except InvalidCredentials as exc:
-        raise ApiError(401, "invalid_credentials", str(exc), "check user name and password")
+        raise ApiError(401, "invalid_credentials", str(exc), "check user name and password") from None
 
 
 @router.post("/refresh", response_model=TokenPair)
@@ -25,7 +25,7 @@ def refresh(body: RefreshRequest, svc: ServicesDep) -> TokenPair:
     try:
         return svc.auth.refresh(body.refresh_token)
     except TokenInvalid as exc:
-        raise ApiError(401, "invalid_token", str(exc), "log in again")
+        raise ApiError(401, "invalid_token", str(exc), "log in again") from None
 
 
 @router.get("/me", response_model=WhoAmI)

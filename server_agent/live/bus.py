@@ -43,7 +43,9 @@ class Sample:
         return (self.series, self.labels)
 
 
-def sample(series: str, labels: Mapping[str, str], v: float | None, t: float | None = None) -> Sample:
+def sample(
+    series: str, labels: Mapping[str, str], v: float | None, t: float | None = None
+) -> Sample:
     """Convenience constructor; NaN and infinities become ``None`` (the wire has no NaN)."""
     if v is not None and not math.isfinite(v):
         v = None

@@ -1,0 +1,283 @@
+"""AlarmEngine: probe samples in, alarms out (SQLite rows, bus events, an active-count gauge).
+
+    bus ──flypack_probe_up──────► unreachable    Streak     critical
+        ──flypack_probe_loss_ratio► loss          Sustained  major
+        ──flypack_probe_rtt_seconds► rtt_deviation Sustained + Baseline  minor
+                                    rtt_budget    Sustained  major
+                      ──► AlarmStore (rows) ──► bus events alarm.raised / .cleared / .acked
+                                            └─► flypack_alarms_active{severity}
+
+Rule times are the samples' own times, so tests drive the engine with synthetic samples.
+Keys are ``rule/device/probe``. The listener never raises into the publisher: an error is
+logged (at most once a minute) and the sample is skipped.
+
+Loss and reachability: while a probe is unreachable, the loss alarm does not raise (the
+unreachable alarm says it all), and after the device is back the losses of the outage still
+in the loss window do not raise it either: only a loss ratio that rises again, i.e. new loss,
+does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server_agent.alarms import metric_defs as am
+from server_agent.alarms.errors import AlarmNotFound
+from server_agent.alarms.rules import Baseline, Streak, Sustained, Transition
+from server_agent.alarms.store import AlarmStore
+from server_agent.config import AlarmsSection
+from server_agent.contract import Alarm, Severity
+from server_agent.discovery.registry import DeviceRegistry
+from server_agent.live.bus import LiveBus, Sample, sample
+from server_agent.probes import metric_defs as pm
+from server_agent.store.db import Database
+
+log = logging.getLogger("flypack.alarms")
+
+PUBLISH_EVERY_S = 5.0
+BUDGET_REFRESH_S = 10.0
+SEVERITY = {"unreachable": Severity.critical, "loss": Severity.major,
+            "rtt_deviation": Severity.minor, "rtt_budget": Severity.major}
+
+
+@dataclass(slots=True, eq=False)
+class _Subject:
+    device: str
+    probe: str
+    unreachable: Streak
+    loss: Sustained
+    deviation: Sustained
+    budget: Sustained
+    baseline: Baseline
+    post_outage: bool = False
+    last_loss: float | None = None
+
+    def key(self, rule: str) -> str:
+        return f"{rule}/{self.device}/{self.probe}"
+
+
+class AlarmEngine:
+    def __init__(self, config: AlarmsSection, db: Database, bus: LiveBus,
+                 registry: DeviceRegistry, *, flypack: str = "flypack-01",
+                 clock: Callable[[], float] = time.time) -> None:
+        self.cfg = config
+        self.store = AlarmStore(db)
+        self.bus = bus
+        self.registry = registry
+        self.flypack = flypack
+        self.clock = clock
+        self._active: dict[str, Alarm] = {a.key: a for a in self.store.active()}
+        self._subjects: dict[tuple[str, str], _Subject] = {}
+        self._budgets: dict[str, float | None] = {}
+        self._budgets_at = -1e18
+        self._error_logged_at = -1e18
+        self._handlers: dict[str, Callable[[_Subject, float, float | None], None]] = {
+            pm.PROBE_UP.name: self._on_up,
+            pm.PROBE_LOSS.name: self._on_loss,
+            pm.PROBE_RTT.name: self._on_rtt,
+        }
+        bus.add_sample_listener(self.on_sample)
+
+    # --- queries and actions (the API calls these) ----------------------------------------
+
+    def query(self, *, active: bool | None = None, severity: Severity | None = None,
+             device: str | None = None, limit: int = 200) -> list[Alarm]:
+        return self.store.query(active=active, severity=severity, device=device, limit=limit)
+
+    def active(self) -> list[Alarm]:
+        return sorted(self._active.values(), key=lambda a: (a.raised_at, a.id))
+
+    def ack(self, alarm_id: int, who: str) -> Alarm:
+        alarm, changed = self.store.ack(alarm_id, who, self.clock())
+        if alarm is None:
+            raise AlarmNotFound(f"no alarm with id {alarm_id}")
+        if changed:
+            if alarm.key in self._active and self._active[alarm.key].id == alarm.id:
+                self._active[alarm.key] = alarm
+                if alarm.rule == "rtt_deviation":
+                    self._relearn(alarm.key)
+            self.bus.publish_event("alarm.acked", alarm.model_dump(mode="json"))
+        return alarm
+
+    def baseline_ms(self, device: str, probe: str) -> tuple[float, float] | None:
+        """(mean, mean deviation) of the device's learned RTT, or ``None`` while learning."""
+        sub = self._subjects.get((device, probe))
+        if sub is None or not sub.baseline.learned:
+            return None
+        return sub.baseline.mean, sub.baseline.dev
+
+    def raise_alarm(self, key: str, rule: str, severity: Severity, message: str, t: float, *,
+                    device: str | None = None, stream: str | None = None,
+                    value: float | None = None) -> Alarm:
+        """Raise ``key`` unless it is active already (then the active alarm is returned)."""
+        known = self._active.get(key)
+        if known is not None:
+            return known
+        alarm = self.store.insert(key=key, rule=rule, severity=severity, message=message, t=t,
+                                  device=device, stream=stream, value=value)
+        self._active[key] = alarm
+        log.warning("alarm raised: %s", message)
+        self.bus.publish_event("alarm.raised", alarm.model_dump(mode="json"))
+        self.publish_counts(t)
+        return alarm
+
+    def clear_alarm(self, key: str, t: float) -> Alarm | None:
+        known = self._active.pop(key, None)
+        if known is None:
+            return None
+        alarm = self.store.clear(known.id, t) or known
+        log.info("alarm cleared: %s", known.message)
+        self.bus.publish_event("alarm.cleared", alarm.model_dump(mode="json"))
+        self.publish_counts(t)
+        return alarm
+
+    def publish_counts(self, t: float | None = None) -> None:
+        counts = dict.fromkeys(Severity, 0)
+        for a in self._active.values():
+            counts[a.severity] += 1
+        now = self.clock() if t is None else t
+        self.bus.publish([
+            sample(am.ALARMS_ACTIVE.name, {"flypack": self.flypack, "severity": sev.value},
+                   float(n), now)
+            for sev, n in counts.items()
+        ])
+
+    async def run(self) -> None:
+        """Publish the active counts now and every few seconds (so a new chart has a value)."""
+        while True:
+            self.publish_counts()
+            await asyncio.sleep(PUBLISH_EVERY_S)
+
+    # --- the bus listener -----------------------------------------------------------------
+
+    def on_sample(self, s: Sample) -> None:
+        handler = self._handlers.get(s.series)
+        if handler is None:
+            return
+        try:
+            device = probe = None
+            for k, v in s.labels:
+                if k == "device":
+                    device = v
+                elif k == "probe":
+                    probe = v
+            if device is not None and probe is not None:
+                handler(self._subject(device, probe), s.t, s.v)
+        except Exception:
+            now = time.monotonic()
+            if now - self._error_logged_at > 60:
+                self._error_logged_at = now
+                log.exception("alarm engine could not judge %s; skipped", s.series)
+
+    def _subject(self, device: str, probe: str) -> _Subject:
+        sub = self._subjects.get((device, probe))
+        if sub is None:
+            c = self.cfg
+
+            def on(rule: str) -> bool:
+                return f"{rule}/{device}/{probe}" in self._active
+
+            sub = self._subjects[(device, probe)] = _Subject(
+                device, probe,
+                unreachable=Streak(c.unreachable_after, c.reachable_after, on("unreachable")),
+                loss=Sustained(c.raise_after_s, c.clear_after_s, on("loss")),
+                deviation=Sustained(c.raise_after_s, c.clear_after_s, on("rtt_deviation")),
+                budget=Sustained(c.raise_after_s, c.clear_after_s, on("rtt_budget")),
+                baseline=Baseline(c.baseline_samples, c.baseline_alpha),
+            )
+        return sub
+
+    def _apply(self, sub: _Subject, rule: str, tr: Transition, t: float, message: str,
+               value: float | None) -> None:
+        if tr == "raise":
+            self.raise_alarm(sub.key(rule), rule, SEVERITY[rule], message, t,
+                             device=sub.device, value=value)
+        elif tr == "clear":
+            self.clear_alarm(sub.key(rule), t)
+
+    def _on_up(self, sub: _Subject, t: float, v: float | None) -> None:
+        if v is None:
+            return
+        tr = sub.unreachable.update(v >= 0.5)
+        if tr == "raise":
+            sub.post_outage = True
+        n = sub.unreachable.bad
+        self._apply(sub, "unreachable", tr, t,
+                    f"{sub.device} does not answer {sub.probe} ({n} probes in a row lost)", n)
+
+    def _on_loss(self, sub: _Subject, t: float, v: float | None) -> None:
+        if v is None:
+            return
+        c = self.cfg
+        bad, good = v > c.loss_raise_ratio, v <= c.loss_clear_ratio
+        if sub.unreachable.active:
+            bad = False
+        elif sub.post_outage:
+            rising = sub.last_loss is not None and v > sub.last_loss + 1e-9
+            if good or rising:
+                sub.post_outage = False
+            else:
+                bad = False  # the outage's losses are still leaving the window
+        sub.last_loss = v
+        self._apply(sub, "loss", sub.loss.update(t, bad, good), t,
+                    f"{sub.device} loses {v:.0%} of its {sub.probe} probes "
+                    f"(alarm above {c.loss_raise_ratio:.0%})", v)
+
+    def _on_rtt(self, sub: _Subject, t: float, v: float | None) -> None:
+        if v is not None:
+            ms = v * 1000.0
+            self._judge_deviation(sub, t, ms)
+            budget = self._budget(sub.device)
+            if budget is not None:
+                over = ms > budget
+                self._apply(sub, "rtt_budget", sub.budget.update(t, over, not over), t,
+                            f"{sub.device} answers {sub.probe} in {ms:.1f} ms, over its "
+                            f"{budget:g} ms budget", ms)
+        self._show_baseline(sub)
+
+    def _judge_deviation(self, sub: _Subject, t: float, ms: float) -> None:
+        base = sub.baseline
+        if not base.learned:
+            base.learn(ms)
+            return
+        c = self.cfg
+        limit = base.limit(c.rtt_deviation_factor, c.rtt_deviation_min_ms)
+        over = ms > limit
+        tr = sub.deviation.update(t, over, not over)
+        self._apply(sub, "rtt_deviation", tr, t,
+                    f"{sub.device} answers {sub.probe} in {ms:.1f} ms; its usual is "
+                    f"{base.mean:.1f} ms ± {base.dev:.1f} ms (alarm above {limit:.1f} ms)", ms)
+        if not over and not sub.deviation.active:
+            base.learn(ms)  # adapt slowly, and only to normal samples while not alarmed
+
+    def _relearn(self, key: str) -> None:
+        # acking an RTT deviation accepts the new RTT as normal: learn the baseline again; the
+        # alarm clears once the RTT is within the new baseline's limit for clear_after_s
+        _, device, probe = key.split("/", 2)
+        sub = self._subjects.get((device, probe))
+        if sub is not None:
+            sub.baseline = Baseline(self.cfg.baseline_samples, self.cfg.baseline_alpha)
+
+    def _budget(self, device: str) -> float | None:
+        if device not in self._budgets:
+            now = time.monotonic()
+            if now - self._budgets_at < BUDGET_REFRESH_S:
+                return None
+            self._budgets_at = now
+            self._budgets = {d.name: d.rtt_budget_ms for d in self.registry.targets()}
+        return self._budgets.get(device)
+
+    def _show_baseline(self, sub: _Subject) -> None:
+        if not sub.baseline.learned:
+            return
+        mean = round(sub.baseline.mean, 3)
+        for st in self.registry.probe_status(sub.device):
+            if st.probe == sub.probe:
+                if st.baseline_rtt_ms != mean:
+                    self.registry.set_probe_status(
+                        sub.device, st.model_copy(update={"baseline_rtt_ms": mean}))
+                return
