@@ -8,7 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from server_agent import __version__
-from server_agent.api import auth, errors, health, inventory, live
+from server_agent.api import (
+    alarms,
+    auth,
+    errors,
+    health,
+    history,
+    inventory,
+    live,
+    metrics,
+    streams,
+)
 from server_agent.contract import API_PREFIX
 from server_agent.runtime import Runtime, Services
 
@@ -32,6 +42,11 @@ def create_app(services: Services, *, run_background: bool = True) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
-    for module in (health, auth, inventory, live):
+    for module in (health, auth, inventory, streams, live, history, alarms):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(metrics.router)  # /metrics at the root, for the collector
+    if services.sim is not None:  # fault injection exists only with the simulated segment
+        from server_agent.api import sim
+
+        app.include_router(sim.router, prefix=API_PREFIX)
     return app

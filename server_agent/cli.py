@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     cc.add_argument("--host", action="append", help="DNS name or IP (repeatable)")
     cc.add_argument("--force", action="store_true")
     cc.set_defaults(func=cmd_cert_create)
+
+    from server_agent.video.cli_commands import add_parsers as add_video_parsers
+
+    add_video_parsers(sub)
     return p
 
 
@@ -132,10 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from server_agent.video.cli_commands import VideoCliError
+
     try:
         rc: int = args.func(args)
         return rc
-    except (ConfigError, CliError) as exc:
+    except (ConfigError, CliError, VideoCliError) as exc:
         print(f"flypack-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -130,6 +130,10 @@ class AlarmsSection(_Table):
     rtt_deviation_factor: float = Field(default=4.0, gt=1)
     rtt_deviation_min_ms: float = Field(default=5.0, ge=0)
     baseline_samples: int = Field(default=30, ge=5, le=100000)
+    baseline_alpha: float = Field(
+        default=0.01, gt=0, le=0.5,
+        description="EWMA gain of the RTT baseline after learning (adapts only while normal)",
+    )
     raise_after_s: float = Field(default=3.0, ge=0, le=3600)
     clear_after_s: float = Field(default=5.0, ge=0, le=3600)
 
@@ -159,13 +163,88 @@ class MetricsSection(_Table):
     loopback_only: bool = Field(
         default=False, description="Serve /metrics without a token, to loopback clients only"
     )
+    scrape_token_ref: str = Field(
+        default="metrics-scrape-token",
+        description="Credential-store name of the /metrics bearer token (created on first start)",
+    )
+
+    @field_validator("scrape_token_ref")
+    @classmethod
+    def _ref(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("use letters, digits, '-', '_' or '.', at most 63 characters")
+        return v
 
 
 class SimSection(_Table):
+    """The simulated flypack segment (``flypack-agent demo``, training, tests): loopback only."""
+
     enabled: bool = False
     scale: str = Field(default="small", pattern="^(small|seed)$")
     base_address: str = "127.77.0.0"
+    snmp: bool = Field(default=True, description="Serve SNMP with snmpsim (a child process)")
     snmp_port: int = Field(default=1161, ge=1, le=65535)
+    echo_port: int | None = Field(default=None, ge=1, le=65535,
+                                  description="UDP echo; unset = 7 as root, else 7007")
+    tcp_port: int = Field(default=8023, ge=1, le=65535)
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    streams: int = Field(default=3, ge=0, le=16, description="Encoders that send a TS stream")
+    stream_port: int = Field(default=5001, ge=1024, le=65000, description="First stream port")
+    stream_mbps: float = Field(default=3.0, ge=0.5, le=20, description="TS mux rate (CBR)")
+    cache_dir: Path | None = Field(default=None, description="Encoded clip cache; unset = "
+                                   "~/.cache/flypack/sim")
+
+    @field_validator("base_address")
+    @classmethod
+    def _loopback(cls, v: str) -> str:
+        try:
+            a = ipaddress.IPv4Address(v)
+        except ValueError:
+            raise ValueError(f"not an IPv4 address ({v!r})") from None
+        if not (a.is_loopback and int(a) % 65536 == 0):
+            raise ValueError("use a 127.x.0.0 address (the simulator sends only to loopback)")
+        return v
+
+
+class StreamSection(_Table):
+    """One monitored stream (``[[streams]]``); URLs as in design §8."""
+
+    id: str
+    title: str = ""
+    legs: list[str] = Field(min_length=1, max_length=2)
+    expected_dscp: int | None = Field(default=None, ge=0, le=63)
+    bitrate_min_bps: float | None = Field(default=None, ge=0)
+    bitrate_max_bps: float | None = Field(default=None, ge=0)
+    buffer_ms: float = Field(default=50.0, gt=0, le=10000)
+    tr101290: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("use letters, digits, '-', '_' or '.', at most 63 characters")
+        return v
+
+    @field_validator("legs")
+    @classmethod
+    def _legs(cls, v: list[str]) -> list[str]:
+        from server_agent.video.udp.url import parse_url
+
+        return [str(parse_url(u)) for u in v]
+
+    @field_validator("tr101290")
+    @classmethod
+    def _thresholds(cls, v: dict[str, float]) -> dict[str, float]:
+        from server_agent.video.streams.settings import check_thresholds
+
+        return check_thresholds(v)
+
+
+class LoadgenSection(_Table):
+    """Synthetic series for benchmarks and load tests (off in production)."""
+
+    series: int = Field(default=0, ge=0, le=100000, description="0 = off")
+    rate_hz: float = Field(default=10.0, gt=0, le=100)
 
 
 class AgentConfig(_Table):
@@ -177,6 +256,8 @@ class AgentConfig(_Table):
     history: HistorySection = HistorySection()
     metrics: MetricsSection = MetricsSection()
     sim: SimSection = SimSection()
+    loadgen: LoadgenSection = LoadgenSection()
+    streams: list[StreamSection] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> AgentConfig:
@@ -185,6 +266,9 @@ class AgentConfig(_Table):
             if d.name in seen:
                 raise ValueError(f"device name {d.name!r} is used twice; names must be unique")
             seen.add(d.name)
+        ids = [st.id for st in self.streams]
+        if len(ids) != len(set(ids)):
+            raise ValueError("a stream id is used twice; stream ids must be unique")
         return self
 
 

@@ -10,7 +10,7 @@ ratios are 0..1; Prometheus metrics use base units (seconds) instead. A missing 
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 API_PREFIX = "/api/v1"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Roles in increasing order of power."""
 
     viewer = "viewer"
@@ -86,7 +86,7 @@ class WhoAmI(Wire):
 # --- devices ----------------------------------------------------------------------------
 
 
-class DeviceRole(str, Enum):
+class DeviceRole(StrEnum):
     encoder = "encoder"
     decoder = "decoder"
     router = "router"
@@ -95,7 +95,7 @@ class DeviceRole(str, Enum):
     unknown = "unknown"
 
 
-class DeviceState(str, Enum):
+class DeviceState(StrEnum):
     up = "up"
     degraded = "degraded"
     down = "down"
@@ -127,6 +127,47 @@ class Device(Wire):
     probes: list[ProbeStatus] = Field(default_factory=list)
 
 
+class StreamSpec(Wire):
+    """What defines a monitored stream (``POST /api/v1/streams``, ``[[streams]]``)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    title: str = Field(default="", max_length=200)
+    legs: list[str] = Field(min_length=1, max_length=2,
+                            description="Source URL per leg (two legs = ST 2022-7)")
+    expected_dscp: int | None = Field(default=None, ge=0, le=63)
+    bitrate_min_bps: float | None = Field(default=None, ge=0)
+    bitrate_max_bps: float | None = Field(default=None, ge=0)
+    buffer_ms: float = Field(default=50.0, gt=0, le=10000, description="ST 2022-7 buffer")
+    tr101290: dict[str, float] = Field(
+        default_factory=dict, description="Threshold overrides, e.g. {'pcr_repetition_s': 0.1}")
+
+
+class StreamPatch(Wire):
+    """``PATCH /api/v1/streams/{id}``: the fields to change."""
+
+    title: str | None = Field(default=None, max_length=200)
+    legs: list[str] | None = Field(default=None, min_length=1, max_length=2)
+    expected_dscp: int | None = Field(default=None, ge=0, le=63)
+    bitrate_min_bps: float | None = Field(default=None, ge=0)
+    bitrate_max_bps: float | None = Field(default=None, ge=0)
+    buffer_ms: float | None = Field(default=None, gt=0, le=10000)
+    tr101290: dict[str, float] | None = None
+
+
+class StreamLegStatus(Wire):
+    url: str
+    up: bool
+    bitrate_bps: float | None = None
+    datagrams: int = 0
+    dscp_observed: list[int] = Field(default_factory=list)
+    rtp_lost: int | None = None
+    rtp_reordered: int | None = None
+    rtp_duplicates: int | None = None
+    df_ms: float | None = None
+    join_ms: float | None = None
+    error: str | None = Field(default=None, description="Why the leg cannot be received")
+
+
 class Stream(Wire):
     """A monitored stream; filled by the stream analysis capability."""
 
@@ -134,12 +175,23 @@ class Stream(Wire):
     title: str
     legs: list[str] = Field(default_factory=list, description="Source URL per leg")
     state: Literal["ok", "alarm", "unknown"] = "unknown"
+    source: Literal["config", "api", "sim"] = "api"
+    expected_dscp: int | None = None
+    bitrate_min_bps: float | None = None
+    bitrate_max_bps: float | None = None
+    buffer_ms: float = 50.0
+    tr101290_settings: dict[str, float] = Field(default_factory=dict)
+    bitrate_bps: float | None = Field(default=None, description="TS bitrate, last second")
+    tr101290: dict[str, int] = Field(default_factory=dict, description="Counts since start")
+    leg_status: list[StreamLegStatus] = Field(default_factory=list)
+    dual_path: dict[str, Any] | None = None
+    alarms: list[str] = Field(default_factory=list, description="Active alarm rules")
 
 
 # --- alarms -----------------------------------------------------------------------------
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     critical = "critical"
     major = "major"
     minor = "minor"
@@ -229,3 +281,65 @@ class SubscribeMessage(Wire):
 class AuthMessage(Wire):
     type: Literal["auth"]
     token: str
+
+
+# --- simulated segment (demo, training, tests; only when [sim] is enabled) -------------------
+
+
+class SimTsErrors(Wire):
+    """Errors injected into a simulated encoder's replayed MPEG-TS stream."""
+
+    drop_per_s: float = Field(
+        default=0, ge=0, le=1000, allow_inf_nan=False,
+        description="Payload-carrying packets dropped per second (-> continuity_count_error).",
+    )
+    tei_per_s: float = Field(
+        default=0, ge=0, le=1000, allow_inf_nan=False,
+        description="Packets sent with transport_error_indicator set per second "
+        "(-> transport_error).",
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.drop_per_s > 0 or self.tei_per_s > 0
+
+
+class SimFault(Wire):
+    """The faults of one simulated device (``PUT /api/v1/sim/faults/{device}`` replaces them).
+
+    ``down``: UDP echo, SNMP and the device's stream go silent; its TCP and HTTP services
+    refuse connections (loopback cannot drop a SYN without a firewall). ``latency_ms`` delays
+    UDP echo replies and HTTP answers (not the kernel's TCP handshake, not SNMP).
+    ``loss_ratio`` drops that share of UDP echo requests, SNMP requests and stream datagrams.
+    """
+
+    down: bool = False
+    latency_ms: float = Field(default=0, ge=0, le=10000, allow_inf_nan=False)
+    loss_ratio: float = Field(default=0, ge=0, le=1, allow_inf_nan=False)
+    ts_errors: SimTsErrors = Field(default_factory=SimTsErrors)
+
+    @property
+    def active(self) -> bool:
+        return self.down or self.latency_ms > 0 or self.loss_ratio > 0 or self.ts_errors.active
+
+
+class SimFaultState(Wire):
+    device: str
+    fault: SimFault
+
+
+class SimDeviceInfo(Wire):
+    """One simulated device and where its services listen."""
+
+    name: str
+    role: DeviceRole
+    address: str
+    vendor: str
+    model: str
+    sys_object_id: str
+    snmp_port: int | None = Field(description="SNMP v2c (community 'public'); None = off")
+    echo_port: int = Field(description="UDP echo (RFC 862)")
+    tcp_port: int = Field(description="TCP management service (a banner line, then echo)")
+    http_port: int | None = Field(default=None, description="JSON status API (encoders, decoders)")
+    stream: str | None = Field(default=None, description="id of the stream it sends, if any")
+    fault: SimFault = Field(default_factory=SimFault)

@@ -14,14 +14,26 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from server_agent.alarms.engine import AlarmEngine
 from server_agent.auth.credentials import CredentialStore
 from server_agent.auth.service import AuthService
 from server_agent.config import AgentConfig
 from server_agent.contract import Stream
 from server_agent.discovery.registry import DeviceRegistry
 from server_agent.live.bus import LiveBus
+from server_agent.metrics.access import ScrapeGuard
+from server_agent.metrics.catalog import load_all
+from server_agent.metrics.exposition import Exposition, own_metrics_task
+from server_agent.metrics.history import HistoryService
+from server_agent.metrics.scrape_config import write_scrape_config
+from server_agent.probes.service import ProbeService
 from server_agent.store.db import Database
+from server_agent.video.streams.service import StreamService
+
+if TYPE_CHECKING:
+    from server_agent.sim.segment import SimulatedSegment
 
 log = logging.getLogger("flypack.runtime")
 
@@ -36,8 +48,15 @@ class Services:
     auth: AuthService
     bus: LiveBus
     devices: DeviceRegistry
+    exposition: Exposition  # GET /metrics
+    scrape_guard: ScrapeGuard  # who may read /metrics
+    history: HistoryService  # GET /api/v1/history
     streams: list[Stream] = field(default_factory=list)
+    alarms: AlarmEngine | None = None
+    probes: ProbeService | None = None
+    stream_service: StreamService | None = None  # live stream analysis
     started: float = field(default_factory=time.time)
+    sim: SimulatedSegment | None = None  # the simulated segment, when [sim] is enabled
     # background coroutines started by Runtime (probes, sim, ...): name -> factory
     tasks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     # called once on shutdown, in reverse order of registration
@@ -59,16 +78,42 @@ def open_state(config: AgentConfig) -> tuple[Database, CredentialStore, AuthServ
     return db, creds, auth
 
 
+def _not_a_counter(series: str) -> bool:
+    metric = load_all().get(series)
+    return metric is None or metric.type != "counter"
+
+
 def build_services(config: AgentConfig) -> Services:
     db, creds, auth = open_state(config)
+    bus = LiveBus(keeps_aggregates=_not_a_counter)
+    flypack = config.agent.flypack
     svc = Services(
         config=config,
         db=db,
         credentials=creds,
         auth=auth,
-        bus=LiveBus(),
+        bus=bus,
         devices=DeviceRegistry(config.devices),
+        exposition=Exposition(flypack, bus, config.history.scrape_interval_s),
+        scrape_guard=ScrapeGuard.from_config(config.metrics, creds),
+        history=HistoryService(config.history, bus, flypack),
     )
+    log.info("collector scrape config: %s", write_scrape_config(config, creds))
+    svc.alarms = AlarmEngine(config.alarms, db, bus, svc.devices, flypack=flypack)
+    svc.tasks["alarms"] = svc.alarms.run
+    svc.probes = ProbeService(config, svc.devices, bus)
+    svc.tasks["probes"] = svc.probes.run
+    svc.tasks["agent-metrics"] = lambda: own_metrics_task(flypack, bus)
+    if config.loadgen.series:
+        from server_agent.live.loadgen import run_loadgen
+
+        svc.tasks["loadgen"] = lambda: run_loadgen(config.loadgen, svc.bus, config.agent.flypack)
+    if config.sim.enabled:
+        from server_agent.sim.segment import attach_segment
+
+        attach_segment(svc)  # devices, streams, tasks["sim"], a closer; svc.sim
+    svc.stream_service = StreamService(config, db, bus, svc.alarms, extra=list(svc.streams))
+    svc.tasks["streams"] = svc.stream_service.run
     return svc
 
 

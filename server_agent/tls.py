@@ -12,11 +12,6 @@ import os
 import ssl
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 
 def fingerprint_der(der: bytes) -> str:
     import hashlib
@@ -26,6 +21,9 @@ def fingerprint_der(der: bytes) -> str:
 
 
 def fingerprint_pem_file(path: Path) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     cert = x509.load_pem_x509_certificate(path.read_bytes())
     return fingerprint_der(cert.public_bytes(serialization.Encoding.DER))
 
@@ -34,6 +32,12 @@ def create_self_signed(
     cert_path: Path, key_path: Path, hostnames: list[str], days: int = 825
 ) -> str:
     """Write a new EC P-256 key and certificate; return the certificate's fingerprint."""
+    # imported here: the serving agent needs only the ssl module, not ~20 MB of cryptography
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     key = ec.generate_private_key(ec.SECP256R1())
     names: list[x509.GeneralName] = []
     for h in hostnames:

@@ -17,7 +17,9 @@ def login(body: LoginRequest, svc: ServicesDep) -> TokenPair:
     try:
         return svc.auth.login(body.username, body.password)
     except InvalidCredentials as exc:
-        raise ApiError(401, "invalid_credentials", str(exc), "check user name and password") from None
+        raise ApiError(
+            401, "invalid_credentials", str(exc), "check user name and password"
+        ) from None
 
 
 @router.post("/refresh", response_model=TokenPair)

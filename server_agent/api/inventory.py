@@ -1,4 +1,4 @@
-"""Devices and streams as the agent knows them now."""
+"""Devices as the agent knows them now."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from server_agent.api.deps import ServicesDep, Viewer
 from server_agent.api.errors import ApiError
-from server_agent.contract import Device, Stream
+from server_agent.contract import Device
 
 router = APIRouter(tags=["inventory"])
 
@@ -23,7 +23,4 @@ def get_device(device_id: str, svc: ServicesDep, _: Viewer) -> Device:
         raise ApiError(404, "not_found", f"no device {device_id!r}", "list /api/v1/devices")
     return dev
 
-
-@router.get("/streams", response_model=list[Stream])
-def list_streams(svc: ServicesDep, _: Viewer) -> list[Stream]:
-    return list(svc.streams)
+# GET /streams lives in api/streams.py (the stream service)

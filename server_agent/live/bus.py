@@ -117,7 +117,11 @@ class Subscriber:
 
 
 class LiveBus:
-    def __init__(self) -> None:
+    """``keeps_aggregates(name)`` says whether a series gets 1 h of 1 s aggregates (counters
+    need not: see buffers.py); by default every series does."""
+
+    def __init__(self, keeps_aggregates: Callable[[str], bool] = lambda _: True) -> None:
+        self.keeps_aggregates = keeps_aggregates
         self.buffers: dict[SeriesKey, SeriesBuffer] = {}
         self.subscribers: set[Subscriber] = set()
         self._sample_listeners: list[SampleListener] = []
@@ -132,7 +136,7 @@ class LiveBus:
             key = s.key
             buf = self.buffers.get(key)
             if buf is None:
-                buf = self.buffers[key] = SeriesBuffer()
+                buf = self.buffers[key] = SeriesBuffer(self.keeps_aggregates(s.series))
             buf.append(s.t, s.v)
             self.published += 1
             if subs:

@@ -22,6 +22,7 @@ DEFINITION_MODULES = [
     "server_agent.probes.metric_defs",
     "server_agent.alarms.metric_defs",
     "server_agent.live.loadgen",
+    "server_agent.video.metric_defs",
 ]
 
 _NAME = re.compile(r"^flypack_[a-z][a-z0-9_]*$")

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import live_latency
+from tests.bench import agent_footprint, live_latency, ts_analysis
 from tests.bench.report import Row, print_table
 
 
 def main() -> int:
+    only = set(sys.argv[1:])  # `python -m tests.bench "live path"` runs one group
     rows: list[Row] = []
-    for name, mod in [("live path", live_latency)]:
+    for name, mod in [
+        ("live path", live_latency),
+        ("agent footprint", agent_footprint),
+        ("stream analysis", ts_analysis),
+    ]:
+        if only and name not in only:
+            continue
         print(f"running: {name} ...", file=sys.stderr, flush=True)
         rows.extend(mod.run())
     print_table(rows)

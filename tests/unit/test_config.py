@@ -28,7 +28,8 @@ def test_every_key_is_documented_in_its_section() -> None:
     for name, field in AgentConfig.model_fields.items():
         assert name in sections, f"docs/configuration.md has no '## [{name}]' section"
         ann = field.annotation
-        model = getattr(ann, "__args__", (ann,))[0] if name in ("devices", "networks") else ann
+        lists = ("devices", "networks", "streams")
+        model = getattr(ann, "__args__", (ann,))[0] if name in lists else ann
         assert isinstance(model, type) and issubclass(model, BaseModel)
         for key in model.model_fields:
             assert f"`{key}`" in sections[name], f"[{name}] {key} is not documented"

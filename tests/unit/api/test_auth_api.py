@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import time
 
-import jwt
 from fastapi.testclient import TestClient
 
+from server_agent.auth import jwt_hs256 as jwt
 from server_agent.runtime import Services
 from tests.support import PASSWORDS
 
@@ -41,11 +41,13 @@ def test_refresh_token_is_not_an_access_token(client: TestClient) -> None:
 
 def test_expired_and_forged_tokens_are_refused(client: TestClient, services: Services) -> None:
     expired = jwt.encode({"sub": "admin", "role": "admin", "typ": "access",
-                          "exp": time.time() - 5}, services.auth.secret, algorithm="HS256")
+                          "exp": time.time() - 5}, services.auth.secret)
     forged = jwt.encode({"sub": "admin", "role": "admin", "typ": "access",
-                         "exp": time.time() + 60}, "guessed-secret-guessed-secret-32b",
-                        algorithm="HS256")
-    for tok in (expired, forged, "garbage"):
+                         "exp": time.time() + 60}, "guessed-secret-guessed-secret-32b")
+    # alg=none with the real claims: must be refused, never trusted unsigned
+    head, body, _ = forged.split(".")
+    none_alg = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + body + "."
+    for tok in (expired, forged, "garbage", none_alg, head + "." + body):
         r = client.get("/api/v1/devices", headers={"Authorization": f"Bearer {tok}"})
         assert r.status_code == 401, tok
         assert r.json()["error"] == "unauthorized"

@@ -1,0 +1,68 @@
+"""The video commands of ``flypack-agent``: ``ts-analyze`` and ``stream-check``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+
+class VideoCliError(Exception):
+    """A failure the user can fix: one line on stderr, exit 2."""
+
+
+def cmd_ts_analyze(args: argparse.Namespace) -> int:
+    from server_agent.video.ts import TsError, analyze_file, render_text, report
+
+    try:
+        an = analyze_file(Path(args.file))
+    except TsError as exc:
+        raise VideoCliError(str(exc)) from None
+    doc = report(an, args.file)
+    print(json.dumps(doc, indent=2) if args.json else render_text(doc))
+    return 0
+
+
+def cmd_stream_check(args: argparse.Namespace) -> int:
+    from server_agent.video.udp.check import run_check
+    from server_agent.video.udp.errors import ReceiverError
+
+    if not 0 < args.seconds <= 3600:
+        raise VideoCliError("--seconds must be between 0 and 3600")
+    urls = [args.url] + ([args.url2] if args.url2 else [])
+    try:
+        doc = asyncio.run(run_check(urls, args.seconds, expected_dscp=args.dscp,
+                                    buffer_ms=args.buffer_ms))
+    except ReceiverError as exc:
+        raise VideoCliError(str(exc)) from None
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(f"{' + '.join(doc['urls'])}: {doc['seconds']} s, "
+              f"{(doc['bitrate_bps'] or 0) / 1e6:.3f} Mb/s, DSCP {doc['dscp']['observed']}, "
+              f"MDI {doc['mdi']['df_ms']}:{doc['mdi']['mlr']}")
+        for c, n in doc["tr101290"].items():
+            print(f"  {c:<36} {n}")
+        if "dual_path" in doc:
+            print(f"  2022-7: {doc['dual_path']}")
+        print("alarms: " + ("; ".join(doc["alarms"]) or "none"), file=sys.stdout)
+    return 1 if args.fail_on_alarm and doc["alarms"] else 0
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    t = sub.add_parser("ts-analyze", help="TR 101 290 analysis of an MPEG-TS file")
+    t.add_argument("file")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_ts_analyze)
+    s = sub.add_parser("stream-check", help="join a live UDP/RTP stream for N seconds")
+    s.add_argument("url", help="udp://@GROUP:PORT[?source=IP&iface=NAME] or rtp://…")
+    s.add_argument("url2", nargs="?", help="second leg (ST 2022-7; rtp://)")
+    s.add_argument("--seconds", type=float, default=5.0)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--fail-on-alarm", action="store_true")
+    s.add_argument("--dscp", type=int, choices=range(64), metavar="0..63",
+                   help="expected DSCP (e.g. 46); a different marking is an alarm")
+    s.add_argument("--buffer-ms", type=float, default=50.0, help="ST 2022-7 buffer")
+    s.set_defaults(func=cmd_stream_check)

@@ -1,0 +1,111 @@
+"""Stream analysis benchmarks: ts-analyze vs a bare numpy pass (~400 MB, fresh processes),
+analysis CPU for 50 x 20 Mb/s in 100 ms chunks, receive + analysis CPU for 10 x 10 Mb/s UDP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from server_agent.sim.ts import Clip, Replayer, default_cache_dir, encode_clip
+from tests.bench.report import Row
+
+TARGET_BYTES = 400 * 1024 * 1024
+CACHE = default_cache_dir().parent / "bench"
+
+BARE = """
+import sys, time, numpy as np
+t0 = time.perf_counter(); f = open(sys.argv[1], 'rb', buffering=0)
+buf = bytearray(7 * 188 * 1024); last = np.full(8192, -1, np.int16); errs = 0; total = 0
+while (n := f.readinto(buf)):
+    pk = np.frombuffer(buf, np.uint8, n - n % 188).reshape(-1, 188)
+    pid = ((pk[:, 1] & 0x1F).astype(np.int64) << 8) | pk[:, 2]
+    sel = np.flatnonzero((pk[:, 3] & 0x10) != 0); o = sel[np.argsort(pid[sel], kind='stable')]
+    ps = pid[o]; cc = (pk[o, 3] & 15).astype(np.int16); st = np.r_[True, ps[1:] != ps[:-1]]
+    prev = np.r_[0, cc[:-1]].astype(np.int16); prev[st] = last[ps[st]]
+    errs += int(np.count_nonzero((prev >= 0) & (((cc - prev) & 15) != 1)))
+    end = np.r_[st[1:], True]; last[ps[end]] = cc[end]; total += n
+print(time.perf_counter() - t0, total, errs)
+"""
+ANALYZE = """
+import sys, time
+from pathlib import Path
+from server_agent.video.ts import analyze_file
+t0 = time.perf_counter(); an = analyze_file(Path(sys.argv[1]))
+print(time.perf_counter() - t0, an.framer.bytes_in, sum(an.counts.values()))
+"""
+
+
+def big_file() -> Path:
+    out = CACHE / "bench-400M.ts"
+    if out.exists() and out.stat().st_size >= TARGET_BYTES:
+        return out
+    clip = Clip.load(encode_clip(default_cache_dir(), 20.0))
+    rep = Replayer(clip)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        written = 0
+        while written < TARGET_BYTES:
+            buf = rep.next_datagram(7 * 1024)
+            fh.write(buf)
+            written += len(buf)
+    tmp.replace(out)
+    return out
+
+
+def _fresh(code: str, path: Path) -> float:
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, check=True, timeout=600).stdout.split()
+    return float(out[0])
+
+
+def throughput() -> list[Row]:
+    path = big_file()
+    size = path.stat().st_size
+    bare = min(_fresh(BARE, path) for _ in range(2))
+    ours = min(_fresh(ANALYZE, path) for _ in range(2))
+    mb = size / 1e6
+    ratio = 100 * bare / ours
+    return [Row("ts-analyze (~400 MB, fresh process)", "throughput", mb / ours, "MB/s",
+                ">= 40 % of bare", ratio >= 40,
+                f"bare numpy read+CC: {mb / bare:.0f} MB/s; ours = {ratio:.0f} %")]
+
+
+def fifty_streams() -> list[Row]:
+    from server_agent.video.ts import TsAnalyzer
+
+    clip = Clip.load(encode_clip(default_cache_dir(), 20.0))
+    chunk = 20_000_000 // 8 // 10 // 188 * 188  # 100 ms at 20 Mb/s
+    reps = [Replayer(clip, pos=i * 997 % clip.packets) for i in range(50)]
+    data = [[bytes(r.next_datagram(chunk // 188)) for _ in range(30)] for r in reps]
+    ans = [TsAnalyzer() for _ in range(50)]
+    c0 = time.process_time()
+    for k in range(30):  # 3 s of stream time
+        for a, d in zip(ans, data, strict=True):
+            a.feed(d[k])
+    cpu = time.process_time() - c0
+    pct = 100 * cpu / 3.0
+    return [Row("analysis 50 x 20 Mb/s, 100 ms chunks", "CPU (one core)", pct, "%",
+                "<= 25 %", pct <= 25, "")]
+
+
+def udp_streams() -> list[Row]:
+    out = subprocess.run([sys.executable, "-m", "tests.bench.udp_rx"], capture_output=True,
+                         text=True, check=True, timeout=120).stdout
+    res = json.loads(out)
+    return [Row("receive+analysis 10 x 10 Mb/s UDP (loopback, 5 s)", "CPU (one core)",
+                res["cpu_pct"], "%", "", None,
+                f"datagrams {res['received']}/{res['sent']}, cc errors {res['cc']}")]
+
+
+def run() -> list[Row]:
+    rows: list[Row] = []
+    for fn in (throughput, fifty_streams, udp_streams):
+        try:
+            rows += fn()
+        except Exception as exc:  # report, do not hide
+            rows.append(Row(fn.__name__, f"failed: {exc}"[:80], None, ""))
+    return rows
