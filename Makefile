@@ -10,7 +10,7 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
-	$(VENV)/bin/flypack-agent demo $(DEMO_ARGS)
+	$(PY) scripts/demo.py $(DEMO_ARGS)
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)

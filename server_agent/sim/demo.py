@@ -65,11 +65,13 @@ def _port_free(port: int) -> str | None:
     return None
 
 
-def demo_config(port: int, scale: str, state_dir: Path) -> AgentConfig:
+def demo_config(port: int, scale: str, state_dir: Path,
+                history_url: str | None = None) -> AgentConfig:
     return parse_config({
         "agent": {"flypack": "flypack-demo", "listen": "127.0.0.1", "port": port,
                   "state_dir": str(state_dir)},
         "sim": {"enabled": True, "scale": scale},
+        "history": {"victoriametrics_url": history_url} if history_url else {},
     }, "<demo>")
 
 
@@ -151,7 +153,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run_demo(port: int, scale: str, state_dir: str | Path | None,
-             on_ready: ReadyHook = on_ready_default) -> int:
+             on_ready: ReadyHook = on_ready_default, history_url: str | None = None) -> int:
     from server_agent.cli import CliError
 
     if why := _port_free(port):
@@ -164,7 +166,7 @@ def run_demo(port: int, scale: str, state_dir: str | Path | None,
     sdir = Path(tempfile.mkdtemp(prefix="flypack-demo-")) if temp else Path(str(state_dir))
     sdir.mkdir(parents=True, exist_ok=True)
     try:
-        config = demo_config(port, scale, sdir)
+        config = demo_config(port, scale, sdir, history_url)
         asyncio.run(_run(config, secrets.token_urlsafe(12), on_ready))
     except (CliError, ConfigError) as exc:  # the port was taken in between, [sim] ports busy
         print(f"flypack-agent: {exc}", file=sys.stderr)
