@@ -13,6 +13,9 @@ task per probe: replies arrive through one ``add_reader`` per shared socket and 
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -74,3 +77,76 @@ def is_ipv4(address: str) -> bool:
 def fail_soon(loop: asyncio.AbstractEventLoop, done: Done, reason: str) -> None:
     """Report a probe lost without calling back re-entrantly from ``probe()``."""
     loop.call_soon(done, None, reason)
+
+
+@dataclass(slots=True)
+class Pending:
+    target: object  # where the reply must come from
+    t0: float
+    done: Done
+    timer: asyncio.TimerHandle
+
+
+class SharedSocketProber:
+    """One non-blocking socket for every probe of a kind; probes in flight keyed by sequence.
+
+    Subclasses open the socket (then :meth:`_attach`), send with :meth:`_track`, and match
+    replies in :meth:`_packet`, settling them with :meth:`_settle`.
+    """
+
+    lost = "no answer within {timeout:g} s"
+
+    def __init__(self) -> None:
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: dict[int, Pending] = {}
+
+    def _attach(self, sock: socket.socket) -> None:
+        assert self._loop is not None
+        sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 18)
+        self._sock = sock
+        self._loop.add_reader(sock.fileno(), self._readable)
+
+    def close(self) -> None:
+        for p in self._pending.values():
+            p.timer.cancel()
+        self._pending.clear()
+        if self._sock is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
+            self._sock = None
+
+    def _track(self, seq: int, target: object, t0: float, done: Done, timeout: float) -> None:
+        assert self._loop is not None
+        timer = self._loop.call_later(timeout, self._expire, seq, timeout)
+        self._pending[seq] = Pending(target, t0, done, timer)
+
+    def _expire(self, seq: int, timeout: float) -> None:
+        p = self._pending.pop(seq, None)
+        if p is not None:
+            p.done(None, self.lost.format(timeout=timeout))
+
+    def _settle(self, seq: int, rtt: float | None, reason: str | None) -> None:
+        p = self._pending.pop(seq)
+        p.timer.cancel()
+        p.done(rtt, reason)
+
+    def _readable(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        for _ in range(256):  # bounded: leave the loop to others under a flood
+            try:
+                data, src = sock.recvfrom(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                    return
+                continue  # an ICMP error queued on the socket: the probe will time out
+            self._packet(data, src, time.perf_counter())
+
+    def _packet(self, data: bytes, src: tuple[str, int], now: float) -> None:
+        raise NotImplementedError

@@ -13,14 +13,19 @@ are matched by our random identifier, sequence, source address and payload nonce
 from __future__ import annotations
 
 import asyncio
-import errno
 import os
 import socket
 import struct
 import time
-from dataclasses import dataclass
 
-from server_agent.probes.base import ICMP_HINT, Done, ProbeUnavailable, fail_soon, is_ipv4
+from server_agent.probes.base import (
+    ICMP_HINT,
+    Done,
+    ProbeUnavailable,
+    SharedSocketProber,
+    fail_soon,
+    is_ipv4,
+)
 
 ECHO_REPLY, DEST_UNREACH, ECHO_REQUEST, TIME_EXCEEDED = 0, 3, 8, 11
 _SOL_RAW, _ICMP_FILTER = 255, 1  # linux/icmp.h
@@ -42,23 +47,13 @@ def echo_request(ident: int, seq: int, payload: bytes) -> bytes:
     return _HDR.pack(ECHO_REQUEST, 0, checksum(head + payload), ident, seq) + payload
 
 
-@dataclass(slots=True)
-class _Pending:
-    address: str
-    t0: float
-    done: Done
-    timer: asyncio.TimerHandle
-
-
-class IcmpProber:
+class IcmpProber(SharedSocketProber):
     def __init__(self) -> None:
-        self._sock: socket.socket | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        super().__init__()
         self.raw = False
         self.ident = int.from_bytes(os.urandom(2), "big")
         self._nonce = os.urandom(8)
         self._seq = int.from_bytes(os.urandom(2), "big")
-        self._pending: dict[int, _Pending] = {}
 
     def open(self) -> None:
         if self._sock is not None:
@@ -73,26 +68,13 @@ class IcmpProber:
                 self.raw = False
             except OSError as exc:
                 raise ProbeUnavailable(f"{ICMP_HINT} ({exc.strerror})") from None
-        sock.setblocking(False)
         if self.raw:
             keep = (1 << ECHO_REPLY) | (1 << DEST_UNREACH) | (1 << TIME_EXCEEDED)
             try:
                 sock.setsockopt(_SOL_RAW, _ICMP_FILTER, struct.pack("I", ~keep & 0xFFFFFFFF))
             except OSError:
                 pass  # only a filter for efficiency; matching below stays strict
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 18)
-        self._sock = sock
-        self._loop.add_reader(sock.fileno(), self._readable)
-
-    def close(self) -> None:
-        for p in self._pending.values():
-            p.timer.cancel()
-        self._pending.clear()
-        if self._sock is not None:
-            if self._loop is not None and not self._loop.is_closed():
-                self._loop.remove_reader(self._sock.fileno())
-            self._sock.close()
-            self._sock = None
+        self._attach(sock)
 
     def _next_seq(self) -> int:
         for _ in range(0x10000):
@@ -116,28 +98,10 @@ class IcmpProber:
         except OSError as exc:
             fail_soon(loop, done, f"cannot send: {exc.strerror or exc}")
             return
-        timer = loop.call_later(timeout, self._expire, seq, timeout)
-        self._pending[seq] = _Pending(address, t0, done, timer)
+        self._track(seq, address, t0, done, timeout)
 
-    def _expire(self, seq: int, timeout: float) -> None:
-        p = self._pending.pop(seq, None)
-        if p is not None:
-            p.done(None, f"no answer within {timeout:g} s")
-
-    def _readable(self) -> None:
-        sock = self._sock
-        if sock is None:
-            return
-        for _ in range(256):  # bounded: leave the loop to others under a flood
-            try:
-                data, (src, _port) = sock.recvfrom(2048)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
-                    return
-                continue  # an ICMP error queued on the socket: not ours to report
-            self._handle(data, src, time.perf_counter())
+    def _packet(self, data: bytes, src: tuple[str, int], now: float) -> None:
+        self._handle(data, src[0], now)
 
     def _handle(self, data: bytes, src: str, now: float) -> None:
         icmp = data[(data[0] & 0x0F) * 4:] if self.raw and data else data
@@ -149,11 +113,9 @@ class IcmpProber:
             if self.raw and ident != self.ident:
                 return
             p = self._pending.get(seq)
-            if p is None or p.address != src or icmp[8:16] != self._nonce:
+            if p is None or p.target != src or icmp[8:16] != self._nonce:
                 return
-            del self._pending[seq]
-            p.timer.cancel()
-            p.done(now - p.t0, None)
+            self._settle(seq, now - p.t0, None)
         elif kind in _ERRORS and self.raw:
             inner = icmp[8:]
             if len(inner) < 20:
@@ -163,8 +125,6 @@ class IcmpProber:
                 return
             ident, seq = struct.unpack_from("!HH", orig, 4)
             p = self._pending.get(seq)
-            if ident != self.ident or p is None or socket.inet_ntoa(inner[16:20]) != p.address:
+            if ident != self.ident or p is None or socket.inet_ntoa(inner[16:20]) != p.target:
                 return
-            del self._pending[seq]
-            p.timer.cancel()
-            p.done(None, f"{_ERRORS[kind]} (reported by {src})")
+            self._settle(seq, None, f"{_ERRORS[kind]} (reported by {src})")

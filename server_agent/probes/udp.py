@@ -13,50 +13,28 @@ import os
 import socket
 import struct
 import time
-from dataclasses import dataclass
 
-from server_agent.probes.base import Done, fail_soon, is_ipv4
+from server_agent.probes.base import Done, SharedSocketProber, fail_soon, is_ipv4
 
 MAGIC = b"FPK1"
 _PAYLOAD = struct.Struct("!4sI8s")
 
 
-@dataclass(slots=True)
-class _Pending:
-    target: tuple[str, int]
-    t0: float
-    done: Done
-    timer: asyncio.TimerHandle
+class UdpEchoProber(SharedSocketProber):
+    lost = "no echo within {timeout:g} s"
 
-
-class UdpEchoProber:
     def __init__(self) -> None:
-        self._sock: socket.socket | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        super().__init__()
         self._nonce = os.urandom(8)
         self._seq = 0
-        self._pending: dict[int, _Pending] = {}
 
     def open(self) -> None:
         if self._sock is not None:
             return
         self._loop = asyncio.get_running_loop()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setblocking(False)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 18)
         sock.bind(("0.0.0.0", 0))
-        self._sock = sock
-        self._loop.add_reader(sock.fileno(), self._readable)
-
-    def close(self) -> None:
-        for p in self._pending.values():
-            p.timer.cancel()
-        self._pending.clear()
-        if self._sock is not None:
-            if self._loop is not None and not self._loop.is_closed():
-                self._loop.remove_reader(self._sock.fileno())
-            self._sock.close()
-            self._sock = None
+        self._attach(sock)
 
     def probe(self, address: str, port: int, timeout: float, done: Done) -> None:
         loop, sock = self._loop, self._sock
@@ -73,32 +51,13 @@ class UdpEchoProber:
         except OSError as exc:
             fail_soon(loop, done, f"cannot send: {exc.strerror or exc}")
             return
-        timer = loop.call_later(timeout, self._expire, seq, timeout)
-        self._pending[seq] = _Pending((address, port), t0, done, timer)
+        self._track(seq, (address, port), t0, done, timeout)
 
-    def _expire(self, seq: int, timeout: float) -> None:
-        p = self._pending.pop(seq, None)
-        if p is not None:
-            p.done(None, f"no echo within {timeout:g} s")
-
-    def _readable(self) -> None:
-        sock = self._sock
-        if sock is None:
+    def _packet(self, data: bytes, src: tuple[str, int], now: float) -> None:
+        if len(data) != _PAYLOAD.size:
             return
-        for _ in range(256):  # bounded: leave the loop to others under a flood
-            try:
-                data, src = sock.recvfrom(2048)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                continue  # e.g. a queued ICMP error; the probe will time out
-            now = time.perf_counter()
-            if len(data) != _PAYLOAD.size:
-                continue
-            magic, seq, nonce = _PAYLOAD.unpack(data)
-            p = self._pending.get(seq)
-            if p is None or magic != MAGIC or nonce != self._nonce or p.target != src[:2]:
-                continue
-            del self._pending[seq]
-            p.timer.cancel()
-            p.done(now - p.t0, None)
+        magic, seq, nonce = _PAYLOAD.unpack(data)
+        p = self._pending.get(seq)
+        if p is None or magic != MAGIC or nonce != self._nonce or p.target != src[:2]:
+            return
+        self._settle(seq, now - p.t0, None)
