@@ -1,1 +1,1 @@
-"""flypack."""
+"""Playbooks through the agent: catalog, persistent queue, ansible-runner executor."""

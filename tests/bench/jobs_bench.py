@@ -1,0 +1,112 @@
+"""Playbooks through the agent vs ansible-playbook run directly, in one run.
+
+The agent (a real `flypack-agent serve` with the simulated segment) runs the catalog's
+connectivity check on the routers; the direct run is `ansible-playbook` on the very inputs of
+that job (its inventory, extra-vars file and project copy), as root, as a person would run it.
+Figures: median wall time POST -> final status vs the direct run (target <= 1.2x), and
+POST -> first task-start event on a WebSocket client vs the direct run's first "TASK [" line
+(target: the agent adds <= 1 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.sync.client import connect
+
+from tests.bench.report import Row
+from tests.jobs_support import reachable_tmp
+from tests.support import agent_process, free_port
+
+RUNS = 3
+BODY = {"playbook": "connectivity-check", "limit": ["routers"]}
+
+
+def _through_agent(url: str, token: str) -> tuple[float, float, int]:
+    """(POST -> final status, POST -> first task start on the WebSocket, job id)."""
+    h = {"Authorization": f"Bearer {token}"}
+    ws_url = url.replace("http://", "ws://") + "/api/v1/live"
+    with connect(ws_url, additional_headers=h, open_timeout=10) as ws:
+        t0 = time.monotonic()
+        r = httpx.post(f"{url}/api/v1/jobs", json=BODY, headers=h, timeout=10)
+        r.raise_for_status()
+        job = r.json()["id"]
+        first = done = None
+        deadline = t0 + 120
+        while done is None and time.monotonic() < deadline:
+            msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if msg.get("type") != "event" or msg["data"].get("job") != job:
+                continue
+            if first is None and msg["data"].get("event") == "playbook_on_task_start":
+                first = time.monotonic() - t0
+            if msg["kind"] == "job.status" and msg["data"]["status"] not in ("running",):
+                done = time.monotonic() - t0
+        if first is None or done is None:
+            raise RuntimeError(f"job {job} did not finish within 120 s")
+        return done, first, job
+
+
+def _direct(job_dir: Path) -> tuple[float, float]:
+    """(wall time, time to the first 'TASK [' line) of ansible-playbook on the job's inputs."""
+    venv = Path(sys.executable).parent
+    cmd = [str(venv / "ansible-playbook"), "-i", str(job_dir / "inventory" / "hosts.yml"),
+           "-e", f"@{job_dir / 'env' / 'extravars'}", "--limit", "routers",
+           str(job_dir / "project" / "connectivity_check.yml")]
+    env = {**os.environ, "PATH": f"{venv}{os.pathsep}{os.environ.get('PATH', '')}",
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "False"}
+    t0 = time.monotonic()
+    first = None
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                          text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if first is None and line.startswith("TASK ["):
+                first = time.monotonic() - t0
+        rc = proc.wait(120)
+    if rc != 0 or first is None:
+        raise RuntimeError(f"direct ansible-playbook failed (rc {rc})")
+    return time.monotonic() - t0, first
+
+
+def run() -> list[Row]:
+    with reachable_tmp() as root:
+        base = f"127.{random.randint(100, 250)}.0.0"
+        extra = (f'[sim]\nenabled = true\nbase_address = "{base}"\nsnmp = false\nstreams = 0\n'
+                 f"tcp_port = {free_port()}\nhttp_port = {free_port()}\n"
+                 f"echo_port = {free_port()}\n"
+                 f'[jobs]\nwork_dir = "{root / "jobs"}"\n')
+        with agent_process(root, extra) as agent:
+            token = agent.token("operator")
+            _through_agent(agent.url, token)  # warm-up (user creation, caches)
+            walls: list[float] = []
+            firsts: list[float] = []
+            d_walls: list[float] = []
+            d_firsts: list[float] = []
+            job_dir: Any = None
+            for _ in range(RUNS):
+                wall, first, job = _through_agent(agent.url, token)
+                walls.append(wall)
+                firsts.append(first)
+                job_dir = root / "jobs" / str(job)
+                dw, df = _direct(job_dir)
+                d_walls.append(dw)
+                d_firsts.append(df)
+    w, dw = statistics.median(walls), statistics.median(d_walls)
+    f, df = statistics.median(firsts), statistics.median(d_firsts)
+    return [
+        Row("jobs", "connectivity check (4 routers): POST -> final status, median of "
+            f"{RUNS}", w, "s", "<= 1.2x direct", w <= 1.2 * dw,
+            f"ansible-playbook direct: {dw:.2f} s (ratio {w / dw:.2f}x)"),
+        Row("jobs", "POST -> first task start on a WebSocket client", f * 1000, "ms",
+            "direct + <= 1000 ms", f - df <= 1.0,
+            f"direct run's first task: {df * 1000:.0f} ms (agent adds {(f - df) * 1000:.0f} ms)"),
+    ]

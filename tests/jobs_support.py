@@ -1,0 +1,149 @@
+"""Helpers for the jobs tests and benchmark: a job dir the playbook user can reach, an agent
+in-process with the simulated segment, a real sshd on 127.0.0.1 with key auth."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from server_agent.app import create_app
+from server_agent.config import parse_config
+from server_agent.contract import Role
+from server_agent.runtime import Services, build_services
+from tests.support import PASSWORDS, free_port, require_binary, stop_process, wait_port
+
+SLEEP_CATALOG = """
+playbooks:
+  - name: sleeper
+    title: Sleeps on the agent
+    file: sleeper.yml
+    role: operator
+    targets: [agent]
+    timeout_s: {timeout}
+    vars:
+      type: object
+      properties:
+        seconds: {{type: integer, minimum: 1, maximum: 600, default: 60}}
+"""
+SLEEP_PLAYBOOK = """---
+- name: Sleep
+  hosts: agent
+  gather_facts: false
+  tasks:
+    - name: Say hello
+      ansible.builtin.debug:
+        msg: hello
+    - name: Sleep a while
+      ansible.builtin.command:
+        argv: [sleep, "{{ seconds }}"]
+      changed_when: false
+"""
+
+
+@contextmanager
+def reachable_tmp() -> Iterator[Path]:
+    """A temp dir under /tmp that the unprivileged playbook user can enter (0711)."""
+    path = Path(tempfile.mkdtemp(prefix="flypack-jobs-test-"))
+    os.chmod(path, 0o711)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sleep_catalog(folder: Path, timeout: int = 120) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "catalog.yml").write_text(SLEEP_CATALOG.format(timeout=timeout))
+    (folder / "sleeper.yml").write_text(SLEEP_PLAYBOOK)
+    return folder
+
+
+def agent_services(root: Path, **tables: Any) -> Services:
+    data: dict[str, Any] = {"agent": {"state_dir": str(root / "state"), "flypack": "ft"},
+                            "jobs": {"work_dir": str(root / "jobs")}}
+    for k, v in tables.items():
+        data[k] = {**data.get(k, {}), **v} if isinstance(v, dict) else v
+    svc = build_services(parse_config(data))
+    have = {name for name, _ in svc.auth.users()}
+    for role, pw in PASSWORDS.items():
+        if role not in have:
+            svc.auth.add_user(role, Role(role), pw)
+    return svc
+
+
+@contextmanager
+def agent_client(svc: Services) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    with TestClient(create_app(svc)) as c:
+        r = c.post("/api/v1/auth/login",
+                   json={"username": "operator", "password": PASSWORDS["operator"]})
+        yield c, {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def wait_job(c: TestClient, h: dict[str, str], job_id: int, timeout: float = 90,
+             until: str | None = None) -> dict[str, Any]:
+    """Poll the job (0.1 s, bounded) until it ended, or until an event of kind ``until``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = c.get(f"/api/v1/jobs/{job_id}", headers=h).json()
+        if until is not None:
+            evs = c.get(f"/api/v1/jobs/{job_id}/events", headers=h).json()["events"]
+            if any(e["event"] == until for e in evs):
+                return job
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} did not get there within {timeout} s")
+
+
+def events(c: TestClient, h: dict[str, str], job_id: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    after = 0
+    for _ in range(100):
+        page = c.get(f"/api/v1/jobs/{job_id}/events", params={"after": after, "limit": 500},
+                     headers=h).json()
+        out += page["events"]
+        if page["next_after"] is None:
+            return out
+        after = page["next_after"]
+    return out
+
+
+@contextmanager
+def sshd(tmp: Path) -> Iterator[tuple[int, str]]:
+    """A real sshd on 127.0.0.1:<free port>, its own config, key auth for root only.
+    Yields (port, private key text)."""
+    binary = require_binary("sshd")
+    keygen = require_binary("ssh-keygen")
+    d = tmp / "sshd"
+    d.mkdir(mode=0o700)
+    subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(d / "host_key")],
+                   check=True)
+    subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(d / "client_key")],
+                   check=True)
+    shutil.copyfile(d / "client_key.pub", d / "authorized_keys")
+    os.chmod(d / "authorized_keys", 0o600)
+    port = free_port()
+    (d / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\nPidFile none\n"
+        f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nUsePAM no\nPermitRootLogin prohibit-password\n"
+        "AllowUsers root\nStrictModes no\nSubsystem sftp internal-sftp\nMaxStartups 20\n")
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation dir
+    log = (d / "sshd.log").open("wb")
+    proc = subprocess.Popen([binary, "-D", "-e", "-f", str(d / "sshd_config")], stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        wait_port("127.0.0.1", port, timeout=10)
+        yield port, (d / "client_key").read_text()
+    finally:
+        stop_process(proc)
+        log.close()
