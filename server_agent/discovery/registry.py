@@ -1,4 +1,8 @@
-"""The devices the agent watches now: configured ones, simulated ones, later discovered ones.
+"""The devices the agent watches now: configured ones, simulated ones and discovered ones.
+
+Discovered devices come from the inventory (:meth:`set_discovered`, replaced as a whole after
+every sweep or override); they are probed like configured ones, keyed by their stable id, unless
+a configured or simulated device has the same address (that one wins, no double probing).
 
 Probes write each device's latest :class:`ProbeStatus` here; the API reads snapshots. A device's
 state is derived from its probes, never stored: all probes down -> down, any down or lossy ->
@@ -27,8 +31,23 @@ class DeviceRegistry:
     def __init__(self, devices: Iterable[DeviceSection] = ()) -> None:
         self._devices: dict[str, DeviceSection] = {}
         self._status: dict[str, dict[str, ProbeStatus]] = {}
+        self._discovered: dict[str, tuple[DeviceSection, Device]] = {}
         for d in devices:
             self.add(d)
+
+    def set_discovered(self, items: Iterable[tuple[DeviceSection, Device]]) -> None:
+        """Replace the discovered devices: (probe target keyed by id, its Device view)."""
+        taken = {d.address for d in self._devices.values()}
+        fresh = {sec.name: (sec, dev) for sec, dev in items
+                 if sec.name not in self._devices and sec.address not in taken}
+        for old in set(self._discovered) - set(fresh):
+            self._status.pop(old, None)
+        for name in fresh:
+            self._status.setdefault(name, {})
+        self._discovered = fresh
+
+    def is_discovered(self, device_id: str) -> bool:
+        return device_id in self._discovered
 
     def add(self, device: DeviceSection) -> None:
         if device.name in self._devices:
@@ -37,7 +56,7 @@ class DeviceRegistry:
         self._status[device.name] = {}
 
     def targets(self) -> list[DeviceSection]:
-        return list(self._devices.values())
+        return [*self._devices.values(), *(sec for sec, _ in self._discovered.values())]
 
     def set_probe_status(self, device: str, status: ProbeStatus) -> None:
         if device in self._status:
@@ -60,12 +79,20 @@ class DeviceRegistry:
             probes=probes,
         )
 
+    def _discovered_view(self, device_id: str) -> Device:
+        _, dev = self._discovered[device_id]
+        probes = self.probe_status(device_id)
+        return dev.model_copy(update={"state": derive_state(probes), "probes": probes})
+
     def snapshot(self) -> list[Device]:
-        return [self._view(d) for d in self._devices.values()]
+        return [*(self._view(d) for d in self._devices.values()),
+                *(self._discovered_view(i) for i in self._discovered)]
 
     def get(self, device_id: str) -> Device | None:
         d = self._devices.get(device_id)
-        return self._view(d) if d else None
+        if d is not None:
+            return self._view(d)
+        return self._discovered_view(device_id) if device_id in self._discovered else None
 
     def __len__(self) -> int:
-        return len(self._devices)
+        return len(self._devices) + len(self._discovered)

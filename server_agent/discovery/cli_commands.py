@@ -1,0 +1,126 @@
+"""``flypack-agent discover CIDR [CIDR ...]``: a one-off sweep from the shell.
+
+Without ``--config`` it only prints what it found; with ``--config`` it also merges the result
+into that agent's inventory (events, overrides kept) and rewrites the exports. Bad CIDRs, a too
+large range without ``--yes``, missing privileges and a bad rules file end with one line on
+stderr and exit 2 (the CLI's :data:`EXIT_USAGE`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from server_agent.config import AgentConfig, load_config
+from server_agent.discovery.engine import Outcome, Progress, run_discovery
+from server_agent.discovery.rules import load_rules
+from server_agent.discovery.settings import engine_settings
+
+
+def add_parsers(sub: Any) -> None:
+    d = sub.add_parser("discover", help="sweep networks once and list the devices found")
+    d.add_argument("cidrs", nargs="+", metavar="CIDR", help="e.g. 198.51.100.0/24")
+    d.add_argument("--json", action="store_true", help="print JSON")
+    d.add_argument("--snmp-community", default=None, help="SNMP v2c community (default "
+                   "'public' or the config's credential)")
+    d.add_argument("--snmp-port", type=int, default=None)
+    d.add_argument("--rate", type=float, default=None, metavar="PPS",
+                   help="packets per second (default [discovery].rate_pps = 2000)")
+    d.add_argument("--yes", action="store_true", help="allow ranges above the size limit")
+    d.add_argument("--config", default=None, help="agent TOML: also update its inventory")
+    d.add_argument("--no-mdns", action="store_true", help="do not browse mDNS/DNS-SD")
+    d.add_argument("--sweep-only", action="store_true",
+                   help="liveness only (ARP/ICMP): no TCP ports, SNMP, mDNS or HTTP")
+    d.set_defaults(func=cmd_discover)
+
+
+def _host_json(out: Outcome, address: str) -> dict[str, Any]:
+    h, v = out.hosts[address], out.verdicts[address]
+    return {"address": address, "network": h.network, "mac": h.mac,
+            "oui_vendor": h.oui_vendor, "found_by": sorted(h.via),
+            "rtt_ms": None if h.rtt_s is None else round(h.rtt_s * 1000, 3),
+            "open_ports": h.open_ports, "role": v.role.value, "vendor": v.vendor,
+            "model": v.model, "rule": v.rule, "evidence": v.evidence,
+            "snmp": asdict(h.snmp) if h.snmp else None, "mdns": [asdict(m) for m in h.mdns],
+            "http": asdict(h.http) if h.http else None}
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from server_agent.cli import CliError
+
+    cfg = load_config(Path(args.config)) if args.config else AgentConfig()
+    d = cfg.discovery
+    if args.snmp_port is not None:
+        if not 0 < args.snmp_port < 65536:
+            raise CliError(f"--snmp-port {args.snmp_port}: use 1..65535")
+        d = d.model_copy(update={"snmp_port": args.snmp_port})
+    if args.no_mdns:
+        d = d.model_copy(update={"mdns": False})
+    if args.sweep_only:
+        d = d.model_copy(update={"mdns": False, "snmp": False, "http": False, "tcp_ports": []})
+    if args.rate is not None and not 1 <= args.rate <= 100000:
+        raise CliError(f"--rate {args.rate:g}: use 1..100000 packets per second")
+    community = args.snmp_community
+    if community is None:
+        community = "public"
+        if args.config:
+            from server_agent.auth.credentials import CredentialStore
+
+            store = CredentialStore(cfg.agent.state_dir / "credentials.json")
+            community = store.get(d.snmp_community_ref) or "public"
+    settings = engine_settings(d, community, rate_pps=args.rate, allow_large=args.yes)
+    rules = load_rules(d.rules_file)
+
+    def progress(p: Progress) -> None:
+        if not args.json and sys.stderr.isatty():
+            print(f"\r{p.phase}: {p.done}/{p.total} addresses, {p.found} found   ",
+                  end="", file=sys.stderr, flush=True)
+
+    out = asyncio.run(run_discovery(args.cidrs, settings, rules, progress))
+    if not args.json and sys.stderr.isatty():
+        print(file=sys.stderr)
+    events: list[dict[str, Any]] = []
+    if args.config:
+        events = _merge(cfg, out)
+    order = sorted(out.hosts, key=lambda a: tuple(int(x) for x in a.split(".")))
+    if args.json:
+        print(json.dumps({"networks": [str(n) for n in out.networks],
+                          "duration_s": round(out.duration_s, 3),
+                          "sweep_s": round(out.sweep_s, 3),
+                          "hosts": [_host_json(out, a) for a in order],
+                          "events": events}, indent=1))
+        return 0
+    for a in order:
+        h, v = out.hosts[a], out.verdicts[a]
+        name = (h.snmp.sys_name if h.snmp else "") or (h.mdns[0].name if h.mdns else "")
+        print(f"{a:<16} {h.mac or '-':<18} {v.role.value:<9} {v.vendor or '-':<18} "
+              f"{v.model or '-':<24} {name or '-':<20} via {','.join(sorted(h.via))}")
+    for e in events:
+        print(f"event: {e['kind']} {e['device']} {json.dumps(e['detail'])}")
+    print(f"{len(out.hosts)} hosts in {', '.join(map(str, out.networks))} "
+          f"({out.duration_s:.1f} s, sweep {out.sweep_s:.1f} s)")
+    return 0
+
+
+def _merge(cfg: AgentConfig, out: Outcome) -> list[dict[str, Any]]:
+    import time
+
+    from server_agent.discovery.exports import write_exports
+    from server_agent.discovery.inventory import Inventory
+    from server_agent.store.db import Database
+
+    db = Database(cfg.agent.state_dir / "agent.db")
+    try:
+        inv = Inventory(db, cfg.discovery.gone_after_sweeps)
+        run_id = f"cli-{int(time.time())}"
+        events = inv.merge(out.hosts, out.verdicts, out.networks, run_id)
+        write_exports(cfg.agent.state_dir, inv.devices(), cfg.agent.flypack,
+                      {n.name: n.cidr for n in cfg.networks})
+        return events
+    finally:
+        db.close()
