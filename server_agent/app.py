@@ -11,10 +11,12 @@ from server_agent import __version__
 from server_agent.api import (
     alarms,
     auth,
+    discovery,
     errors,
     health,
     history,
     inventory,
+    jobs,
     live,
     metrics,
     streams,
@@ -42,7 +44,7 @@ def create_app(services: Services, *, run_background: bool = True) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
-    for module in (health, auth, inventory, streams, live, history, alarms):
+    for module in (health, auth, inventory, streams, live, history, alarms, jobs, discovery):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(metrics.router)  # /metrics at the root, for the collector
     if services.sim is not None:  # fault injection exists only with the simulated segment

@@ -126,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server_agent.video.cli_commands import add_parsers as add_video_parsers
 
     add_video_parsers(sub)
+    from server_agent.discovery.cli_commands import add_parsers as add_discovery_parsers
+
+    add_discovery_parsers(sub)
     return p
 
 
@@ -136,12 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from server_agent.discovery.errors import DiscoveryError
     from server_agent.video.cli_commands import VideoCliError
 
     try:
         rc: int = args.func(args)
         return rc
-    except (ConfigError, CliError, VideoCliError) as exc:
+    except (ConfigError, CliError, VideoCliError, DiscoveryError) as exc:
         print(f"flypack-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from server_agent.contract import DeviceRole
+from server_agent.jobs.settings import JobsSection
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _PROBE = re.compile(r"^(icmp|tcp:\d{1,5}|udp:\d{1,5})$")
@@ -247,6 +248,52 @@ class LoadgenSection(_Table):
     rate_hz: float = Field(default=10.0, gt=0, le=100)
 
 
+class DiscoverySection(_Table):
+    """Device discovery (``POST /api/v1/discovery/runs``, ``flypack-agent discover``)."""
+
+    rate_pps: float = Field(default=2000.0, ge=1, le=100000,
+                            description="Packets per second, everything a sweep sends")
+    wait_s: float = Field(default=1.0, ge=0.05, le=10, description="Wait for late replies")
+    retries: int = Field(default=0, ge=0, le=5, description="ARP re-asks of silent addresses")
+    max_duration_s: float = Field(default=300.0, ge=1, le=3600)
+    max_hosts: int = Field(default=65536, ge=1, le=1 << 24,
+                           description="Largest sweep without explicit confirmation")
+    tcp_ports: list[int] = Field(default_factory=lambda: [22, 80, 443, 554, 1935, 8080])
+    tcp_timeout_s: float = Field(default=1.0, ge=0.05, le=10)
+    tcp_sweep_max: int = Field(default=1024, ge=0, le=65536,
+                               description="Routed ranges up to this size get TCP on every "
+                               "address (finds hosts that drop ICMP)")
+    snmp: bool = True
+    snmp_port: int = Field(default=161, ge=1, le=65535)
+    snmp_community_ref: str = Field(
+        default="snmp-community",
+        description="Credential-store name of the SNMP v2c community ('public' when unset)")
+    snmp_timeout_s: float = Field(default=1.0, ge=0.05, le=10)
+    mdns: bool = True
+    mdns_wait_s: float = Field(default=2.0, ge=0.1, le=30)
+    http: bool = True
+    gone_after_sweeps: int = Field(default=3, ge=1, le=1000)
+    rules_file: Path | None = Field(default=None, description="unset = the shipped rules")
+    interval_s: float | None = Field(default=None, ge=60, le=86400,
+                                     description="Sweep [[networks]] this often; unset = never")
+    probe_discovered: bool = Field(default=True,
+                                   description="Probe discovered devices like configured ones")
+
+    @field_validator("tcp_ports")
+    @classmethod
+    def _ports(cls, v: list[int]) -> list[int]:
+        if len(v) > 64 or not all(0 < p < 65536 for p in v):
+            raise ValueError("at most 64 ports, each 1..65535")
+        return sorted(set(v))
+
+    @field_validator("snmp_community_ref")
+    @classmethod
+    def _ref(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("use letters, digits, '-', '_' or '.', at most 63 characters")
+        return v
+
+
 class AgentConfig(_Table):
     agent: AgentSection = AgentSection()
     networks: list[NetworkSection] = Field(default_factory=list)
@@ -257,7 +304,9 @@ class AgentConfig(_Table):
     metrics: MetricsSection = MetricsSection()
     sim: SimSection = SimSection()
     loadgen: LoadgenSection = LoadgenSection()
+    discovery: DiscoverySection = DiscoverySection()
     streams: list[StreamSection] = Field(default_factory=list)
+    jobs: JobsSection = JobsSection()
 
     @model_validator(mode="after")
     def _unique_names(self) -> AgentConfig:
@@ -329,6 +378,8 @@ def load_config(path: Path) -> AgentConfig:
                     "tls_cert": rel(agent.tls_cert),
                     "tls_key": rel(agent.tls_key),
                 }
-            )
+            ),
+            "discovery": cfg.discovery.model_copy(
+                update={"rules_file": rel(cfg.discovery.rules_file)}),
         }
     )

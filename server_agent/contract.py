@@ -125,6 +125,28 @@ class Device(Wire):
     state: DeviceState = DeviceState.unknown
     rtt_budget_ms: float | None = None
     probes: list[ProbeStatus] = Field(default_factory=list)
+    # filled for discovered devices (issue 5); defaults keep configured ones unchanged
+    source: Literal["config", "sim", "discovery"] = "config"
+    mac: str | None = None
+    network: str | None = Field(default=None, description="Swept CIDR it was found in")
+    first_seen: float | None = None
+    last_seen: float | None = None
+    present: bool | None = Field(default=None, description="Seen in the last sweep(s)")
+    previous_addresses: list[str] = Field(default_factory=list)
+    found_by: list[str] = Field(default_factory=list, description="arp, icmp, tcp, snmp, mdns")
+    open_ports: list[int] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list, description="mDNS/DNS-SD service types")
+    sys_descr: str = ""
+    sys_object_id: str = ""
+    interfaces: list[dict[str, Any]] = Field(default_factory=list,
+                                             description="SNMP ifTable: index, name, mac")
+    lldp_neighbours: list[dict[str, str]] = Field(
+        default_factory=list, description="LLDP-MIB remote table: local_port, chassis_id, "
+        "port_id, sys_name (topology)")
+    rule: str = Field(default="", description="Classification rule that decided role/vendor")
+    evidence: list[str] = Field(default_factory=list, description="Why it was classified so")
+    overrides: list[str] = Field(default_factory=list, description="Fields set by hand")
+    notes: str = ""
 
 
 class StreamSpec(Wire):
@@ -343,3 +365,128 @@ class SimDeviceInfo(Wire):
     http_port: int | None = Field(default=None, description="JSON status API (encoders, decoders)")
     stream: str | None = Field(default=None, description="id of the stream it sends, if any")
     fault: SimFault = Field(default_factory=SimFault)
+
+
+# --- jobs (playbooks through the agent) -------------------------------------------------
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    successful = "successful"
+    failed = "failed"
+    canceled = "canceled"
+    timeout = "timeout"
+    interrupted = "interrupted"
+
+    @property
+    def final(self) -> bool:
+        return self not in (JobStatus.queued, JobStatus.running)
+
+
+class PlaybookInfo(Wire):
+    """One catalog entry; ``vars_schema`` is a JSON schema the desktop renders a form from."""
+
+    name: str
+    title: str
+    description: str = ""
+    role: Role
+    vars_schema: dict[str, Any]
+    targets: list[str] = Field(description="Inventory groups the playbook may run against")
+    timeout_s: float
+    changes_devices: bool
+
+
+class PlaybookList(Wire):
+    playbooks: list[PlaybookInfo]
+
+
+class JobRequest(Wire):
+    playbook: str = Field(max_length=64)
+    limit: list[str] = Field(default_factory=list, max_length=500,
+                             description="Host or group names; empty = all allowed targets")
+    vars: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class Job(Wire):
+    id: int
+    playbook: str
+    status: JobStatus
+    user: str
+    limit: list[str]
+    vars: dict[str, Any]
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    reason: str = Field(default="", description="Why it ended this way, if not successful")
+    rc: int | None = None
+    stats: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Per host: ok, changed, failures, unreachable, ...")
+    events: int = Field(default=0, description="Events received so far")
+
+
+class JobList(Wire):
+    jobs: list[Job]
+
+
+class JobEvent(Wire):
+    seq: int
+    t: float
+    event: str = Field(description="ansible-runner event, e.g. runner_on_ok")
+    host: str | None = None
+    task: str | None = None
+    play: str | None = None
+    changed: bool = False
+    failed: bool = False
+    stdout: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobEventPage(Wire):
+    job: int
+    events: list[JobEvent]
+    next_after: int | None = Field(description="Pass as ?after= for the next page; None = end")
+
+
+# --- discovery (issue 5) ------------------------------------------------------------------
+
+
+class DevicePatch(Wire):
+    """``PATCH /api/v1/devices/{id}``: manual overrides a sweep never overwrites; ``null``
+    removes an override (the discovered value shows again)."""
+
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    role: DeviceRole | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class DiscoveryRunRequest(Wire):
+    networks: list[str] = Field(default_factory=list, max_length=64,
+                                description="CIDRs; empty = the configured [[networks]]")
+    rate_pps: float | None = Field(default=None, ge=1, le=100000)
+    confirm_large: bool = Field(default=False,
+                                description="Allow more than [discovery].max_hosts addresses")
+
+
+class DiscoveryEvent(Wire):
+    t: float
+    device: str
+    kind: Literal["new", "gone", "back", "changed"]
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class DiscoveryRun(Wire):
+    id: str
+    state: Literal["running", "done", "failed", "cancelled"]
+    networks: list[str]
+    started: float
+    finished: float | None = None
+    phase: str = Field(default="", description="sweep, identify, classify, done")
+    done: int = Field(default=0, description="Addresses swept so far")
+    total: int = 0
+    found: int = Field(default=0, description="Live hosts found so far")
+    duration_s: float | None = None
+    error: str | None = None
+    devices: list[str] = Field(default_factory=list, description="ids of the devices seen")
+    events: list[DiscoveryEvent] = Field(default_factory=list)

@@ -33,6 +33,8 @@ from server_agent.store.db import Database
 from server_agent.video.streams.service import StreamService
 
 if TYPE_CHECKING:
+    from server_agent.discovery.service import DiscoveryService
+    from server_agent.jobs.service import JobService
     from server_agent.sim.segment import SimulatedSegment
 
 log = logging.getLogger("flypack.runtime")
@@ -57,6 +59,8 @@ class Services:
     stream_service: StreamService | None = None  # live stream analysis
     started: float = field(default_factory=time.time)
     sim: SimulatedSegment | None = None  # the simulated segment, when [sim] is enabled
+    discovery: DiscoveryService | None = None  # sweeps, inventory, exports (issue 5)
+    jobs: JobService | None = None  # playbooks through the agent, when [jobs] is enabled
     # background coroutines started by Runtime (probes, sim, ...): name -> factory
     tasks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     # called once on shutdown, in reverse order of registration
@@ -112,8 +116,15 @@ def build_services(config: AgentConfig) -> Services:
         from server_agent.sim.segment import attach_segment
 
         attach_segment(svc)  # devices, streams, tasks["sim"], a closer; svc.sim
+    from server_agent.discovery.setup import attach_discovery
+
+    svc.discovery = attach_discovery(svc)  # after sim: its devices win address clashes
     svc.stream_service = StreamService(config, db, bus, svc.alarms, extra=list(svc.streams))
     svc.tasks["streams"] = svc.stream_service.run
+    if config.jobs.enabled:
+        from server_agent.jobs.setup import attach_jobs
+
+        attach_jobs(svc)  # svc.jobs, tasks["jobs"]
     return svc
 
 

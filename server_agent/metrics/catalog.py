@@ -23,6 +23,8 @@ DEFINITION_MODULES = [
     "server_agent.alarms.metric_defs",
     "server_agent.live.loadgen",
     "server_agent.video.metric_defs",
+    "server_agent.jobs.metric_defs",
+    "server_agent.discovery.metric_defs",
 ]
 
 _NAME = re.compile(r"^flypack_[a-z][a-z0-9_]*$")

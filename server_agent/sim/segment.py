@@ -52,6 +52,7 @@ class SimulatedSegment:
         self.senders: dict[str, StreamSender] = {}
         self.notes: list[str] = []
         self.started = time.time()
+        self.restarts: dict[str, tuple[int, float]] = {}  # device -> (count, when)
         self.ready = asyncio.Event()
         self._send_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -90,7 +91,20 @@ class SimulatedSegment:
         sender = self.senders.get(dev.name)
         if sender is not None:
             st["output"] = sender.status()
+        if dev.name in self.restarts:
+            count, at = self.restarts[dev.name]
+            st["output"].update(restarts=count, started_at=at)
         return st
+
+    def restart_output(self, dev: SimDevice) -> dict[str, Any]:
+        """``POST /api/v1/output/restart``: the output starts afresh (counters from 0)."""
+        count, _ = self.restarts.get(dev.name, (0, 0.0))
+        self.restarts[dev.name] = (count + 1, time.time())
+        sender = self.senders.get(dev.name)
+        if sender is not None:
+            sender.datagrams = sender.bytes_sent = sender.datagrams_lost = 0
+        log.info("%s: output restarted (restart %d)", dev.name, count + 1)
+        return {"device": dev.name, "restarted": True, "output": self.status(dev)["output"]}
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -98,7 +112,8 @@ class SimulatedSegment:
         """Bind every device's sockets (synchronous; :func:`attach_segment` calls it so that
         a port clash fails the agent's start with a clear message)."""
         for dev in self.devices:
-            svc = DeviceServices(dev, self.ports, self.faults, self.status)
+            svc = DeviceServices(dev, self.ports, self.faults, self.status,
+                                 restart=self.restart_output)
             try:
                 svc.bind()
             except OSError as exc:

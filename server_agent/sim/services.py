@@ -2,7 +2,8 @@
 
     UDP echo (RFC 862)   every device, ``address:echo_port``; honours down / loss / latency
     TCP management       every device, ``address:tcp_port``: a banner line, then echoes lines
-    HTTP status (JSON)   encoders and decoders, ``address:http_port``, ``GET /api/v1/status``
+    HTTP status (JSON)   encoders and decoders, ``address:http_port``, ``GET /api/v1/status``;
+                         encoders also ``POST /api/v1/output/restart`` (restarts the output)
 
 A ``down`` device closes its TCP and HTTP listeners (connections are refused: on loopback a
 SYN cannot be dropped without a firewall) and ignores echo requests. Latency delays echo
@@ -105,11 +106,12 @@ class DeviceServices:
     """One device's listeners; :meth:`sync` opens or closes them to match its faults."""
 
     def __init__(self, dev: SimDevice, ports: SimPorts, faults: FaultBook,
-                 status: StatusFn) -> None:
+                 status: StatusFn, restart: StatusFn | None = None) -> None:
         self.dev = dev
         self.ports = ports
         self.faults = faults
         self.status = status
+        self.restart = restart  # POST /api/v1/output/restart (encoders)
         self.echo: EchoProtocol | None = None
         self.tcp: asyncio.Server | None = None
         self.http: asyncio.Server | None = None
@@ -213,6 +215,9 @@ class DeviceServices:
             await self._delay()
             if method == "GET" and path.split("?")[0] in ("/", "/api/v1/status"):
                 code, body = "200 OK", self.status(self.dev)
+            elif (method == "POST" and path == "/api/v1/output/restart"
+                  and self.restart is not None and self.dev.role is DeviceRole.encoder):
+                code, body = "200 OK", self.restart(self.dev)
             else:
                 code, body = "404 Not Found", {"error": "not_found",
                                                "detail": f"no {method} {path}; try "

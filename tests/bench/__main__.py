@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import agent_footprint, live_latency, ts_analysis
+from tests.bench import agent_footprint, discovery_sweep, jobs_bench, live_latency, ts_analysis
 from tests.bench.report import Row, print_table
 
 
@@ -15,6 +15,8 @@ def main() -> int:
         ("live path", live_latency),
         ("agent footprint", agent_footprint),
         ("stream analysis", ts_analysis),
+        ("discovery", discovery_sweep),
+        ("jobs", jobs_bench),
     ]:
         if only and name not in only:
             continue

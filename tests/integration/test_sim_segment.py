@@ -146,6 +146,28 @@ def test_http_status_api(seg: SegmentThread) -> None:
         urllib.request.urlopen(f"http://{seg.seg.by_name['rtr-01'].address}:{port}/", timeout=2)
 
 
+def test_encoder_output_restart_api(seg: SegmentThread) -> None:
+    enc, dec = seg.seg.by_name["enc-03"], seg.seg.by_name["dec-02"]
+    port = seg.seg.ports.http
+
+    def post(addr: str) -> dict[str, object]:
+        req = urllib.request.Request(f"http://{addr}:{port}/api/v1/output/restart",
+                                     method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.load(r)  # type: ignore[no-any-return]
+
+    t0 = time.time()
+    first = post(enc.address)
+    assert first["restarted"] is True
+    with urllib.request.urlopen(f"http://{enc.address}:{port}/api/v1/status", timeout=5) as r:
+        out = json.load(r)["output"]
+    assert out["restarts"] == 1 and out["started_at"] >= t0
+    assert post(enc.address)["output"]["restarts"] == 2  # type: ignore[index]
+    with pytest.raises(urllib.error.HTTPError) as e:  # decoders have no stream to restart
+        post(dec.address)
+    assert e.value.code == 404
+
+
 def receive_ts(addr: str, port: int, seconds: float) -> bytes:
     out = bytearray()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

@@ -22,6 +22,10 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/v1/auth/me"): Role.viewer,
     ("GET", "/api/v1/devices"): Role.viewer,
     ("GET", "/api/v1/devices/{device_id}"): Role.viewer,
+    ("PATCH", "/api/v1/devices/{device_id}"): Role.operator,
+    ("POST", "/api/v1/discovery/runs"): Role.operator,
+    ("GET", "/api/v1/discovery/runs/{run_id}"): Role.viewer,
+    ("POST", "/api/v1/discovery/runs/{run_id}/cancel"): Role.operator,
     ("GET", "/api/v1/streams"): Role.viewer,
     ("GET", "/api/v1/streams/{stream_id}"): Role.viewer,
     ("POST", "/api/v1/streams"): Role.operator,
@@ -30,6 +34,12 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/v1/history"): Role.viewer,
     ("GET", "/api/v1/alarms"): Role.viewer,
     ("POST", "/api/v1/alarms/{alarm_id}/ack"): Role.operator,
+    ("GET", "/api/v1/playbooks"): Role.viewer,
+    ("GET", "/api/v1/jobs"): Role.viewer,
+    ("POST", "/api/v1/jobs"): Role.operator,
+    ("GET", "/api/v1/jobs/{job_id}"): Role.viewer,
+    ("GET", "/api/v1/jobs/{job_id}/events"): Role.viewer,
+    ("POST", "/api/v1/jobs/{job_id}/cancel"): Role.operator,
 }
 # endpoints whose protection is not a role: /metrics takes a scrape token (tested separately)
 NOT_ROLE_BASED = {("GET", "/metrics")}
