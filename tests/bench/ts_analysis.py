@@ -17,7 +17,7 @@ CACHE = default_cache_dir().parent / "bench"
 
 BARE = """
 import sys, time, numpy as np
-t0 = time.perf_counter(); f = open(sys.argv[1], 'rb', buffering=0)
+t0 = time.perf_counter(); c0 = time.process_time(); f = open(sys.argv[1], 'rb', buffering=0)
 buf = bytearray(7 * 188 * 1024); last = np.full(8192, -1, np.int16); errs = 0; total = 0
 while (n := f.readinto(buf)):
     pk = np.frombuffer(buf, np.uint8, n - n % 188).reshape(-1, 188)
@@ -27,14 +27,15 @@ while (n := f.readinto(buf)):
     prev = np.r_[0, cc[:-1]].astype(np.int16); prev[st] = last[ps[st]]
     errs += int(np.count_nonzero((prev >= 0) & (((cc - prev) & 15) != 1)))
     end = np.r_[st[1:], True]; last[ps[end]] = cc[end]; total += n
-print(time.perf_counter() - t0, total, errs)
+print(time.perf_counter() - t0, time.process_time() - c0, total, errs)
 """
 ANALYZE = """
 import sys, time
 from pathlib import Path
 from server_agent.video.ts import analyze_file
-t0 = time.perf_counter(); an = analyze_file(Path(sys.argv[1]))
-print(time.perf_counter() - t0, an.framer.bytes_in, sum(an.counts.values()))
+t0 = time.perf_counter(); c0 = time.process_time(); an = analyze_file(Path(sys.argv[1]))
+print(time.perf_counter() - t0, time.process_time() - c0, an.framer.bytes_in,
+      sum(an.counts.values()))
 """
 
 
@@ -56,22 +57,28 @@ def big_file() -> Path:
     return out
 
 
-def _fresh(code: str, path: Path) -> float:
+def _fresh(code: str, path: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run in a fresh process."""
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                          text=True, check=True, timeout=600).stdout.split()
-    return float(out[0])
+    return float(out[0]), float(out[1])
 
 
 def throughput() -> list[Row]:
+    """Bare pass and ts-analyze alternately, 3 runs each, best of each. The verdict uses CPU
+    time (the process's own), which other load on a shared machine disturbs far less than
+    wall time; both are shown."""
     path = big_file()
     size = path.stat().st_size
-    bare = min(_fresh(BARE, path) for _ in range(2))
-    ours = min(_fresh(ANALYZE, path) for _ in range(2))
+    runs = [(_fresh(BARE, path), _fresh(ANALYZE, path)) for _ in range(3)]
+    bare_w, bare_c = min(b[0] for b, _ in runs), min(b[1] for b, _ in runs)
+    ours_w, ours_c = min(o[0] for _, o in runs), min(o[1] for _, o in runs)
     mb = size / 1e6
-    ratio = 100 * bare / ours
-    return [Row("ts-analyze (~400 MB, fresh process)", "throughput", mb / ours, "MB/s",
-                ">= 40 % of bare", ratio >= 40,
-                f"bare numpy read+CC: {mb / bare:.0f} MB/s; ours = {ratio:.0f} %")]
+    ratio_c, ratio_w = 100 * bare_c / ours_c, 100 * bare_w / ours_w
+    return [Row("ts-analyze (~400 MB, fresh process)", "throughput (CPU time)", mb / ours_c,
+                "MB/s", ">= 40 % of bare", ratio_c >= 40,
+                f"bare numpy read+CC: {mb / bare_c:.0f} MB/s; ours = {ratio_c:.0f} % "
+                f"(wall: {mb / ours_w:.0f} vs {mb / bare_w:.0f} MB/s = {ratio_w:.0f} %)")]
 
 
 def fifty_streams() -> list[Row]:
@@ -81,15 +88,17 @@ def fifty_streams() -> list[Row]:
     chunk = 20_000_000 // 8 // 10 // 188 * 188  # 100 ms at 20 Mb/s
     reps = [Replayer(clip, pos=i * 997 % clip.packets) for i in range(50)]
     data = [[bytes(r.next_datagram(chunk // 188)) for _ in range(30)] for r in reps]
-    ans = [TsAnalyzer() for _ in range(50)]
-    c0 = time.process_time()
-    for k in range(30):  # 3 s of stream time
-        for a, d in zip(ans, data, strict=True):
-            a.feed(d[k])
-    cpu = time.process_time() - c0
-    pct = 100 * cpu / 3.0
+    cpus = []
+    for _ in range(3):  # best of 3 (fresh analysers each time): other load only adds
+        ans = [TsAnalyzer() for _ in range(50)]
+        c0 = time.process_time()
+        for k in range(30):  # 3 s of stream time
+            for a, d in zip(ans, data, strict=True):
+                a.feed(d[k])
+        cpus.append(time.process_time() - c0)
+    pct = 100 * min(cpus) / 3.0
     return [Row("analysis 50 x 20 Mb/s, 100 ms chunks", "CPU (one core)", pct, "%",
-                "<= 25 %", pct <= 25, "")]
+                "<= 25 %", pct <= 25, f"best of 3; worst {100 * max(cpus) / 3.0:.0f} %")]
 
 
 def udp_streams() -> list[Row]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
 import time
 
 from server_agent.video.udp.receiver import StreamReceiver
@@ -40,8 +41,8 @@ async def main() -> dict[str, float]:
     loop = asyncio.get_running_loop()
     for rx in rxs:
         rx.start(loop)
-    proc = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)[sys.executable, "-c", SENDER, *map(str, ports)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
+        [sys.executable, "-c", SENDER, *map(str, ports)], stdout=subprocess.PIPE, text=True)
     try:
         c0, w0 = time.process_time(), time.monotonic()
         while proc.poll() is None and time.monotonic() - w0 < 15:

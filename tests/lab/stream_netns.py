@@ -91,6 +91,7 @@ def stream_lab() -> Iterator[StreamLab]:
     pairs, removed afterwards."""
     require_root("creates network namespaces")
     require_binary("ip")
+    require_binary("ffmpeg")  # the sender's clip is encoded once (tests/lab/rtp_sender.py)
     lab = StreamLab.create()
     try:
         yield lab

@@ -18,6 +18,7 @@ from server_agent.video.udp.errors import ReceiverError
 from server_agent.video.udp.receiver import StreamReceiver
 from server_agent.video.udp.url import parse_url
 
+NO_SIGNAL_GRACE_S = 2.0  # a freshly joined leg is not "silent" before this
 RULES: dict[str, Severity] = {"no_signal": Severity.critical, "dscp": Severity.minor,
                               "rtp_loss": Severity.major, "dual_lost_both": Severity.major,
                               "dual_skew": Severity.minor, "bitrate": Severity.major,
@@ -101,8 +102,8 @@ class LiveStream:
             st = leg.stats
             ll = {**lab, "leg": str(i + 1)}
             up = st.last_t is not None and now - st.last_t < 1.0
-            if not up:
-                silent.append(str(i + 1))
+            if not up and (st.last_t is not None or now - leg.joined_at >= NO_SIGNAL_GRACE_S):
+                silent.append(str(i + 1))  # (a leg just joined gets a grace period first)
             out += [sample(m.STREAM_UP.name, ll, float(up), now),
                     sample(m.STREAM_DATAGRAMS.name, ll, st.datagrams, now),
                     sample(m.STREAM_BITRATE.name, ll, st.bitrate_bps, now),

@@ -22,12 +22,14 @@ import numpy as np
 import numpy.typing as npt
 
 from server_agent.video.ts.checks import COUNTERS, SecondsTally, Tr101290Settings
-from server_agent.video.ts.framer import TS, Framer
-from server_agent.video.ts.pcr import PcrTrack, StreamClock
-from server_agent.video.ts.tables import Tables
+from server_agent.video.ts.framer import HEAD, TS, Framer
+from server_agent.video.ts.pcr import PcrTrack, StreamClock, Timeline, ref_pcrs_at_once
+from server_agent.video.ts.tables import Tables, pts_flags_of
 
 NULL_PID = 0x1FFF
+FAST_PCRS = 24  # PCRs in a chunk from which the vectorised PCR path pays
 Bytes = bytes | bytearray | memoryview | npt.NDArray[np.uint8]
+Pids = npt.NDArray[np.int64]
 
 
 class TsAnalyzer:
@@ -49,6 +51,8 @@ class TsAnalyzer:
         self.t_first: float | None = None
         self.t_last = 0.0
         self._sync_seen = (0, 0)
+        self.fast_pcr = True  # vectorised PCR checks where they apply (False: per PCR only)
+        self.fast_pcr_min = FAST_PCRS
 
     # --- results ----------------------------------------------------------------------------
 
@@ -101,21 +105,25 @@ class TsAnalyzer:
     def _packets(self, pk: npt.NDArray[np.uint8], now: float | None) -> None:
         n = len(pk)
         base = self.packets
-        b1, b3 = pk[:, 1], pk[:, 3]
-        pid = ((b1 & 0x1F).astype(np.int64) << 8) | pk[:, 2]
-        t = self._times(pk, pid, base, now)
+        head = self.framer.head  # bytes 0..7 of each packet, contiguous (hdr[:, k] = byte k)
+        hdr = head if head is not None and len(head) == n else pk[:, :HEAD].copy()
+        b1, b3 = hdr[:, 1], hdr[:, 3]
+        pid = ((hdr.view(">u4")[:, 0] >> 8) & 0x1FFF).astype(np.int64)
+        t = self._times(pk, hdr, pid, base, now)
         if self.t_first is None:
-            self.t_first = float(t[0])
-            self.tables.start(float(t[0]))
+            self.t_first = t.one(0)
+            self.tables.start(self.t_first)
         self.pid_packets += np.bincount(pid, minlength=8192)
-        self._count_at("transport_error", t[np.flatnonzero(b1 & 0x80)])
+        self._count_at("transport_error", t.rows(np.flatnonzero(b1 & 0x80)))
         if not self.tables.cat_seen:  # scrambled packets but no CAT (yet)
             scr = np.flatnonzero((b3 & 0xC0) != 0)
-            self._count_at("cat_error", t[scr[pid[scr] != NULL_PID]])
-        cc_err, dup = self._continuity(pk, pid, t)
-        self._psi(pk, pid, t, cc_err, dup)
-        self._pid_gaps(pid, t)
-        t_end = float(t[-1])
+            self._count_at("cat_error", t.rows(scr[pid[scr] != NULL_PID]))
+        by_pid = np.argsort(pid, kind="stable")  # one sort, shared by the per-PID checks
+        pid_sorted = pid[by_pid]
+        cc_err, dup = self._continuity(hdr, by_pid, pid_sorted, t)
+        self._psi(pk, (b1 & 0x40) != 0, pid, t, cc_err, dup)
+        self._pid_gaps(by_pid, pid_sorted, t)
+        t_end = t.one(n - 1)
         self.tables.tick(t_end)
         self._pid_pending(t_end)
         self.t_last = t_end
@@ -125,11 +133,10 @@ class TsAnalyzer:
 
     # --- clock and PCR ----------------------------------------------------------------------
 
-    def _times(self, pk: npt.NDArray[np.uint8], pid: npt.NDArray[np.int64], base: int,
-               now: float | None) -> npt.NDArray[np.float64]:
-        n = len(pk)
-        af = np.flatnonzero(pk[:, 3] & 0x20)
-        rows = af[(pk[af, 4] >= 7) & ((pk[af, 5] & 0x10) != 0)]
+    def _times(self, pk: npt.NDArray[np.uint8], hdr: npt.NDArray[np.uint8], pid: Pids,
+               base: int, now: float | None) -> Timeline:
+        af = np.flatnonzero(hdr[:, 3] & 0x20)
+        rows = af[(hdr[af, 4] >= 7) & ((hdr[af, 5] & 0x10) != 0)]
         clock = self.clock
         start = now if now is not None else self.t_last
         prev = clock.anchor
@@ -139,10 +146,25 @@ class TsAnalyzer:
             b = pk[rows, 6:12].astype(np.int64)
             pcrs = ((b[:, 0] << 25) | (b[:, 1] << 17) | (b[:, 2] << 9) | (b[:, 3] << 1)
                     | (b[:, 4] >> 7)) * 300 + (((b[:, 4] & 1) << 8) | b[:, 5])
-            disc = (pk[rows, 5] & 0x80) != 0
+            disc = (hdr[rows, 5] & 0x80) != 0
             if clock.ref_pid is None:
                 clock.ref_pid = int(pid[rows[0]])
             s = self.s
+            track = self.pcr.get(clock.ref_pid)
+            fast = None
+            if (self.fast_pcr and rows.size >= self.fast_pcr_min and track is not None
+                    and not disc.any() and (pid[rows] == clock.ref_pid).all()):
+                fast = ref_pcrs_at_once(clock, track, base + rows, pcrs, s.pcr_repetition_s,
+                                        s.pcr_discontinuity_s, s.pcr_accuracy_ns)
+            if fast is not None:
+                times, rep_e, _, acc_e = fast
+                ag.extend(rows.astype(np.float64).tolist())
+                at.extend(times.tolist())
+                for j in np.flatnonzero(rep_e | acc_e).tolist():
+                    tj = float(times[j])
+                    self._count("pcr_repetition_error", tj, int(rep_e[j]))
+                    self._count("pcr_accuracy_error", tj, int(acc_e[j]))
+                return Timeline(ag, at, clock.spp, start)
             for r, p, pc, di in zip(rows.tolist(), pid[rows].tolist(), pcrs.tolist(),
                                     disc.tolist(), strict=True):
                 if p == clock.ref_pid:
@@ -157,18 +179,11 @@ class TsAnalyzer:
                     track = self.pcr[p] = PcrTrack()
                 rep, dis, acc = track.check((base + r) * TS, tp, pc, di, s.pcr_repetition_s,
                                             s.pcr_discontinuity_s, s.pcr_accuracy_ns)
-                self._count("pcr_repetition_error", tp, rep)
-                self._count("pcr_discontinuity_indicator_error", tp, dis)
-                self._count("pcr_accuracy_error", tp, acc)
-        if not ag:
-            return np.full(n, start, np.float64)
-        idx = np.arange(n, dtype=np.float64)
-        t = np.interp(idx, ag, at)
-        last = ag[-1]
-        if last < n - 1:
-            tail = idx > last
-            t[tail] = at[-1] + (idx[tail] - last) * clock.spp
-        return t
+                if rep or dis or acc:
+                    self._count("pcr_repetition_error", tp, rep)
+                    self._count("pcr_discontinuity_indicator_error", tp, dis)
+                    self._count("pcr_accuracy_error", tp, acc)
+        return Timeline(ag, at, clock.spp, start)
 
     def _interp_one(self, r: int, ag: list[float], at: list[float]) -> float:
         if not ag:
@@ -179,16 +194,15 @@ class TsAnalyzer:
 
     # --- continuity and PID presence (vectorised) -------------------------------------------
 
-    def _continuity(self, pk: npt.NDArray[np.uint8], pid: npt.NDArray[np.int64],
-                    t: npt.NDArray[np.float64]
+    def _continuity(self, hdr: npt.NDArray[np.uint8], by_pid: npt.NDArray[np.intp],
+                    pid_sorted: Pids, t: Timeline
                     ) -> tuple[npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_] | None]:
-        b3 = pk[:, 3]
-        sel = np.flatnonzero((b3 & 0x10) != 0)
-        sel = sel[pid[sel] != NULL_PID]
-        if not sel.size:
+        b3 = hdr[:, 3]
+        keep = ((b3[by_pid] & 0x10) != 0) & (pid_sorted != NULL_PID)  # payload, not null
+        order = by_pid[keep]  # packets with payload, by PID, in arrival order per PID
+        if not order.size:
             return None, None
-        order = sel[np.argsort(pid[sel], kind="stable")]
-        ps = pid[order]
+        ps = pid_sorted[keep]
         cc = (b3[order] & 0x0F).astype(np.int16)
         start = np.empty(ps.size, np.bool_)
         start[0] = True
@@ -197,68 +211,86 @@ class TsAnalyzer:
         prev[1:] = cc[:-1]
         prev[start] = self._last_cc[ps[start]]
         d = (cc - prev) & 0x0F
+        end = np.empty(ps.size, np.bool_)
+        end[-1] = True
+        end[:-1] = start[1:]
+        if (d == 1).all():  # the usual chunk: every step +1, so no error and no duplicate
+            self._last_cc[ps[end]] = cc[end]
+            self._last_dup[ps[end]] = False
+            return None, None
         di = np.zeros(ps.size, np.bool_)
         has_af = (b3[order] & 0x20) != 0
         if has_af.any():
             o = order[has_af]
-            di[has_af] = (pk[o, 4] > 0) & ((pk[o, 5] & 0x80) != 0)
+            di[has_af] = (hdr[o, 4] > 0) & ((hdr[o, 5] & 0x80) != 0)
         fresh = (prev < 0) | di
         dup = (d == 0) & ~fresh
         prev_dup = np.empty_like(dup)
         prev_dup[1:] = dup[:-1]
         prev_dup[start] = self._last_dup[ps[start]]
         err = ~fresh & (d != 1) & ~(dup & ~prev_dup)
-        end = np.empty(ps.size, np.bool_)
-        end[-1] = True
-        end[:-1] = start[1:]
         self._last_cc[ps[end]] = cc[end]
         self._last_dup[ps[end]] = dup[end] & ~err[end]
         cc_err_row = dup_row = None
         if err.any():
             bad = order[err]
-            self.pid_cc_errors += np.bincount(pid[bad], minlength=8192)
-            self._count_at("continuity_count_error", t[bad])
-            cc_err_row = np.zeros(len(pk), np.bool_)
+            self.pid_cc_errors += np.bincount(ps[err], minlength=8192)
+            self._count_at("continuity_count_error", t.rows(bad))
+            cc_err_row = np.zeros(len(hdr), np.bool_)
             cc_err_row[bad] = True
         if dup.any():
-            dup_row = np.zeros(len(pk), np.bool_)
+            dup_row = np.zeros(len(hdr), np.bool_)
             dup_row[order[dup & ~err]] = True
         return cc_err_row, dup_row
 
-    def _pid_gaps(self, pid: npt.NDArray[np.int64], t: npt.NDArray[np.float64]) -> None:
+    def _pid_gaps(self, by_pid: npt.NDArray[np.intp], pid_sorted: Pids, t: Timeline) -> None:
+        """PID_error (1.6) for the referenced PIDs: gaps since each PID's last packet, then
+        between its packets in this chunk. A gap can exceed the limit only where the packets
+        are far enough apart (index distance x the largest stream time per packet), so only
+        those pairs get times."""
         tab = self.tables
         for p, tt in tab.new_refs:
             if math.isnan(self._last_seen[p]):
                 self._last_seen[p] = tt
         tab.new_refs.clear()
-        ref = np.flatnonzero(tab.is_ref[pid])
-        if not ref.size:
+        ref = tab.is_ref[pid_sorted]
+        if not ref.any():
             return
-        order = ref[np.argsort(pid[ref], kind="stable")]
-        ps, ts = pid[order], t[order]
+        ps, rows = pid_sorted[ref], by_pid[ref]
         start = np.empty(ps.size, np.bool_)
         start[0] = True
         np.not_equal(ps[1:], ps[:-1], out=start[1:])
-        gap = np.empty(ps.size)
-        gap[1:] = ts[1:] - ts[:-1]
-        first = ps[start]
-        gap[start] = np.nan_to_num(ts[start] - self._last_seen[first], nan=0.0)
         lim = self.s.pid_timeout_s
+        cand = start.copy()
+        # only a chunk spanning over half the limit can hold two packets that far apart
+        # (stream time never decreases along a chunk)
+        if ps.size > 1 and t.one(by_pid.size - 1) - t.one(0) > lim * 0.5:
+            far = np.zeros(ps.size, np.bool_)
+            far[1:] = (rows[1:] - rows[:-1]) * t.max_slope > lim * 0.5
+            cand |= far & ~start
+        k = np.flatnonzero(cand)
+        tk = t.rows(rows[k])
+        first = start[k]
+        gap = np.empty(k.size)
+        gap[first] = tk[first] - self._last_seen[ps[k[first]]]  # NaN (never seen): no gap
+        inner = ~first
+        if inner.any():
+            gap[inner] = tk[inner] - t.rows(rows[k[inner] - 1])
         due = np.where(gap > lim, np.floor(gap / lim), 0).astype(np.int64)
-        due[start] = np.maximum(due[start] - self._pid_counted[first], 0)
-        for i in np.flatnonzero(due):
-            self._count("pid_error", float(ts[i]), int(due[i]))
+        due[first] = np.maximum(due[first] - self._pid_counted[ps[k[first]]], 0)
+        for i in np.flatnonzero(due).tolist():
+            self._count("pid_error", float(tk[i]), int(due[i]))
         end = np.empty(ps.size, np.bool_)
         end[-1] = True
         end[:-1] = start[1:]
-        self._last_seen[ps[end]] = ts[end]
+        self._last_seen[ps[end]] = t.rows(rows[end])
         self._pid_counted[ps[end]] = 0
 
     def _pid_pending(self, t_end: float) -> None:
         refs = np.flatnonzero(self.tables.is_ref)
         if not refs.size:
             return
-        gap = np.nan_to_num(t_end - self._last_seen[refs], nan=0.0)
+        gap = t_end - self._last_seen[refs]  # NaN (never seen) compares False: no gap
         lim = self.s.pid_timeout_s
         due = np.where(gap > lim, np.floor(gap / lim), 0).astype(np.int64)
         new = due - self._pid_counted[refs]
@@ -268,20 +300,27 @@ class TsAnalyzer:
 
     # --- tables and PES (per packet, few) ---------------------------------------------------
 
-    def _psi(self, pk: npt.NDArray[np.uint8], pid: npt.NDArray[np.int64],
-             t: npt.NDArray[np.float64], cc_err: npt.NDArray[np.bool_] | None,
+    def _psi(self, pk: npt.NDArray[np.uint8], pusi: npt.NDArray[np.bool_], pid: Pids,
+             t: Timeline, cc_err: npt.NDArray[np.bool_] | None,
              dup: npt.NDArray[np.bool_] | None) -> None:
         tab = self.tables
-        pusi = (pk[:, 1] & 0x40) != 0
         begin = 0
         while True:
             want = tab.is_psi[pid[begin:]] | (pusi[begin:] & tab.is_pes[pid[begin:]])
             rows = np.flatnonzero(want) + begin
             tab.changed = False
-            for r in rows.tolist():
-                tab.packet(int(pid[r]), pk[r].tobytes(), float(t[r]),
-                           bool(cc_err is not None and cc_err[r]),
-                           bool(dup is not None and dup[r]))
+            prow = pid[rows]
+            psi = tab.is_psi[prow]
+            pts = pts_flags_of(pk, rows)  # for the PES starts
+            dups = np.zeros(rows.size, np.bool_) if dup is None else dup[rows]
+            for r, p, tr, is_psi, has_pts, d in zip(
+                    rows.tolist(), prow.tolist(), t.rows(rows).tolist(), psi.tolist(),
+                    pts, dups.tolist(), strict=True):
+                if not is_psi:
+                    if not d:
+                        tab.pes_start(p, tr, has_pts)
+                    continue
+                tab.packet(p, pk[r].tobytes(), tr, bool(cc_err is not None and cc_err[r]), d)
                 if tab.changed:
                     begin = r + 1
                     break

@@ -24,6 +24,7 @@ TS = 188
 SYNC = 0x47
 U8 = npt.NDArray[np.uint8]
 _EMPTY = np.zeros((0, TS), np.uint8)
+HEAD = 8  # header bytes 0..3 + adaptation length and flags
 
 
 class Framer:
@@ -37,6 +38,9 @@ class Framer:
         self.skipped_bytes = 0
         self.bytes_in = 0
         self._carry = np.zeros(0, np.uint8)
+        # the first HEAD bytes of every packet of the last push, when it returned one clean
+        # block (the analyzer reuses them instead of reading the packets again), else None
+        self.head: U8 | None = None
 
     @property
     def pending_bytes(self) -> int:
@@ -48,7 +52,9 @@ class Framer:
         self.bytes_in += int(arr.size)
         buf = np.concatenate((self._carry, arr)) if self._carry.size else arr
         out: list[U8] = []
+        heads: list[U8] = []
         bad_out: list[npt.NDArray[np.bool_]] = []
+        self.head = None
         while True:
             if not self.in_sync:
                 off = self._hunt(buf)
@@ -64,9 +70,11 @@ class Framer:
             if n == 0:
                 break
             pk = buf[: n * TS].reshape(n, TS)
-            good = pk[:, 0] == SYNC
+            head = pk[:, :HEAD].copy()  # the only pass over the packets' first cache line
+            good = head[:, 0] == SYNC
             if good.all():
                 out.append(pk)
+                heads.append(head)
                 bad_out.append(np.zeros(n, np.bool_))
                 buf = buf[n * TS:]
                 break
@@ -80,6 +88,8 @@ class Framer:
         if not out:
             return _EMPTY, np.zeros(0, np.bool_)
         if len(out) == 1:
+            if heads:
+                self.head = heads[0]
             return out[0], bad_out[0]
         return np.concatenate(out), np.concatenate(bad_out)
 
@@ -108,18 +118,26 @@ class Framer:
         need = (self.acquire_after - 1) * TS + 1
         if buf.size < need:
             return None
-        cand = np.flatnonzero(buf[: buf.size - need + 1] == SYNC)
-        for k in range(1, self.acquire_after):
-            if not cand.size:
-                return None
-            cand = cand[buf[cand + k * TS] == SYNC]
-        return int(cand[0]) if cand.size else None
+        span = buf.size - need + 1
+        lo, step = 0, 64 * TS  # look near the start first: a grid is usually found at once
+        while lo < span:
+            hi = min(span, lo + step)
+            cand = np.flatnonzero(buf[lo:hi] == SYNC) + lo
+            for k in range(1, self.acquire_after):
+                if not cand.size:
+                    break
+                cand = cand[buf[cand + k * TS] == SYNC]
+            if cand.size:
+                return int(cand[0])
+            lo, step = hi, step * 4
+        return None
 
     def flush(self) -> tuple[U8, int]:
         """At the end of a file: packets still held back (a short file that never reached
         ``acquire_after`` packets but is all on one grid) and the bytes left over."""
         buf = self._carry
         self._carry = np.zeros(0, np.uint8)
+        self.head = None
         if self.in_sync and buf.size >= TS:
             n = buf.size // TS
             pk = buf[: n * TS].reshape(n, TS)

@@ -15,8 +15,12 @@ position. :class:`PcrTrack` judges one PCR PID:
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import deque
-from statistics import median
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 PCR_HZ = 27_000_000
 PCR_WRAP = (1 << 33) * 300
@@ -67,9 +71,14 @@ class PcrTrack:
     def cbr_ticks_per_byte(self) -> float | None:
         if len(self.intervals) < HISTORY // 2:
             return None
-        m = median(self.intervals)
-        agree = sum(abs(x - m) <= m * CBR_PPM for x in self.intervals)
-        return m if agree >= len(self.intervals) * 3 / 4 else None
+        iv = sorted(self.intervals)
+        n = len(iv)
+        h = n // 2
+        m = iv[h] if n % 2 else (iv[h - 1] + iv[h]) / 2  # the median (as statistics.median)
+        tol = m * CBR_PPM
+        lo, hi = m - tol, m + tol  # |x - m| <= tol, counted on the sorted list
+        agree = bisect_right(iv, hi) - bisect_left(iv, lo)
+        return m if agree >= n * 3 / 4 else None
 
     def check(self, pos: int, t: float, pcr: int, discontinuity: bool,
               rep_s: float, disc_s: float, acc_ns: float) -> tuple[int, int, int]:
@@ -89,3 +98,89 @@ class PcrTrack:
                 acc = int(abs(d - nbytes * tpb) > acc_ns * PCR_HZ / 1e9)
             self.intervals.append(d / nbytes)
         return rep, disc, acc
+
+
+def ref_pcrs_at_once(clock: StreamClock, track: PcrTrack, g: npt.NDArray[np.int64],
+                     pcrs: npt.NDArray[np.int64], rep_s: float, disc_s: float, acc_ns: float
+                     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_],
+                                npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """The ordinary case, vectorised: a chunk's PCRs all on the reference PID, none with the
+    discontinuity indicator, all 0 < step <= 100 ms, after the track's history is full.
+    Returns (times, repetition, discontinuity, accuracy errors) exactly as calling
+    :meth:`StreamClock.advance` and :meth:`PcrTrack.check` per PCR would, or None (then the
+    caller takes the per-PCR path)."""
+    a, prev = clock.anchor, track.prev
+    if a is None or prev is None or len(track.intervals) < HISTORY or a[2] != prev[2]:
+        return None
+    ppcr = np.empty_like(pcrs)
+    ppcr[0] = prev[2]
+    ppcr[1:] = pcrs[:-1]
+    d = (pcrs - ppcr) % PCR_WRAP
+    d[d > PCR_WRAP // 2] -= PCR_WRAP  # signed_delta
+    pos = g * TS
+    nbytes = pos - np.concatenate(((prev[0],), pos[:-1]))
+    gstep = g - np.concatenate(((a[0],), g[:-1]))
+    dsec = d / PCR_HZ
+    if not ((d > 0).all() and (d <= disc_s * PCR_HZ).all() and (dsec <= 1.0).all()
+            and (nbytes > 0).all() and (gstep > 0).all()):
+        return None
+    # StreamClock.advance: t = previous t + d, summed in the same order
+    t = np.add.accumulate(np.concatenate(([a[1]], dsec)))[1:]
+    rep = (t - np.concatenate(((prev[1],), t[:-1]))) > rep_s
+    # PcrTrack.check: the median of the 16 intervals before each PCR and their agreement
+    new = d / nbytes
+    win = np.sort(sliding_window_view(np.concatenate((np.array(track.intervals), new)),
+                                      HISTORY)[: len(new)], axis=1)
+    m = (win[:, HISTORY // 2 - 1] + win[:, HISTORY // 2]) / 2
+    tol = m * CBR_PPM
+    agree = ((win >= (m - tol)[:, None]) & (win <= (m + tol)[:, None])).sum(axis=1)
+    acc = (agree >= HISTORY * 3 / 4) & (np.abs(d - nbytes * m) > acc_ns * PCR_HZ / 1e9)
+    clock.spp = float(dsec[-1] / gstep[-1])
+    clock.anchor = (int(g[-1]), float(t[-1]), int(pcrs[-1]))
+    track.prev = (int(pos[-1]), float(t[-1]), int(pcrs[-1]))
+    track.intervals.extend(new.tolist())
+    return t, rep, np.zeros(len(t), np.bool_), acc
+
+
+class Timeline:
+    """Stream time of the packets of one chunk, computed only where asked for: by position
+    between the reference PCRs (``ag``: packet index in the chunk, ``at``: time; np.interp),
+    past the last one at ``spp`` seconds per packet; a constant ``start`` without PCRs."""
+
+    __slots__ = ("_slope", "ag", "at", "last", "spp", "start")
+
+    def __init__(self, ag: list[float], at: list[float], spp: float, start: float) -> None:
+        self.ag = np.array(ag, np.float64)
+        self.at = np.array(at, np.float64)
+        self.spp = spp
+        self.start = start
+        self.last = float(self.ag[-1]) if len(ag) else 0.0
+        self._slope: float | None = None
+
+    @property
+    def max_slope(self) -> float:
+        """The most stream time one packet step can take: bounds the gaps between packets."""
+        if self._slope is None:
+            n = len(self.ag)
+            slope = 0.0
+            if n > 1:
+                slope = float((np.diff(self.at) / np.diff(self.ag)).max())
+            self._slope = max(slope, self.spp) if n else 0.0
+        return self._slope
+
+    def rows(self, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        if not len(idx):
+            return np.zeros(0, np.float64)
+        if not len(self.ag):
+            return np.full(len(idx), self.start, np.float64)
+        x = idx.astype(np.float64)
+        t = np.interp(x, self.ag, self.at)
+        tail = x > self.last
+        if tail.any():
+            t[tail] = self.at[-1] + (x[tail] - self.last) * self.spp
+        return t
+
+    def one(self, i: int) -> float:
+        if len(self.ag) and i > self.last:  # the common case (the end of a chunk): scalar
+            return float(self.at[-1] + (float(i) - self.last) * self.spp)
+        return float(self.rows(np.array([i], np.intp))[0])

@@ -39,17 +39,19 @@ async def run_check(urls: list[str], seconds: float, *, expected_dscp: int | Non
             leg.stats.close_interval(now)
         if rx.dual is not None:
             rx.dual.finish()
+        igmp = igmp_memberships()  # while still joined
     finally:
         rx.close()
     if rx.datagrams == 0:
         raise NoData(f"no datagram arrived on {', '.join(urls)} in {seconds:g} s: is the "
                      "source sending to this address and port (and, for multicast, is the "
                      "group routed to this interface)?")
-    return summarize(rx, parsed, time.time() - start, expected_dscp)
+    return summarize(rx, parsed, time.time() - start, expected_dscp, igmp)
 
 
 def summarize(rx: StreamReceiver, urls: list[StreamUrl], elapsed: float,
-              expected_dscp: int | None) -> dict[str, Any]:
+              expected_dscp: int | None,
+              igmp: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     an = rx.analyzer
     legs: list[dict[str, Any]] = []
     for leg in rx.legs:
@@ -90,7 +92,8 @@ def summarize(rx: StreamReceiver, urls: list[StreamUrl], elapsed: float,
         "mdi": {"df_ms": first["mdi"]["df_ms"], "df_ms_max": first["mdi"]["df_ms_max"],
                 "mlr": round(lost_ts / secs, 3)},
         "legs": legs,
-        "igmp": [{"iface": i, "group": g} for i, g in igmp_memberships()],
+        "igmp": [{"iface": i, "group": g} for i, g in
+                 (igmp_memberships() if igmp is None else igmp)],
     }
     if rx.dual is not None:
         out["dual_path"] = rx.dual.as_dict()

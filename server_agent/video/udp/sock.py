@@ -87,8 +87,8 @@ def igmp_memberships(path: Path = Path("/proc/net/igmp")) -> list[tuple[str, str
     iface = ""
     for line in lines[1:]:
         if not line.startswith(("\t", " ")):
-            parts = line.split()
-            iface = parts[1] if len(parts) > 1 else ""
+            parts = line.split()  # "Idx\tDevice    : Count Querier": a 10-char name has the
+            iface = parts[1].removesuffix(":") if len(parts) > 1 else ""  # colon attached
             continue
         token = line.split()[0]
         try:
