@@ -82,8 +82,14 @@ def test_history_from_victoriametrics_then_from_buffers(tmp_path: Path) -> None:
             [s] = body["series"]
             assert s["labels"] == {"flypack": "flypack-test"}
             assert s["points"] and all(v is None or v >= 0 for _, v in s["points"])
-            info = history(agent, viewer, "flypack_agent_info",
-                           match=["flypack=flypack-test"])
+            deadline = time.monotonic() + 15
+            while True:  # each series becomes searchable on its own schedule
+                vm.force_flush()
+                info = history(agent, viewer, "flypack_agent_info",
+                               match=["flypack=flypack-test"])
+                if info["series"] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
             assert info["source"] == "victoriametrics"
             assert info["series"][0]["labels"]["version"]
         finally:
