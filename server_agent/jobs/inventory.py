@@ -1,10 +1,10 @@
 """The Ansible inventory a job runs against: the agent's devices, grouped by role.
 
-Until discovery exports its inventory, the agent derives one from its device registry
-(groups ``encoders``, ``decoders``, ``routers``, ``switches``, ``endpoints``, ``other``, and
-``agent`` holding the agent itself); an
-extra YAML inventory (``[jobs] inventory``, e.g. discovery's export, or servers reached over
-SSH) is merged beside it. Only plain host and group names are accepted in a job's ``limit``:
+It is derived from the device registry, which holds the configured, simulated and discovered
+devices (discovery puts each classified device there, with operator overrides applied), in
+groups ``encoders``, ``decoders``, ``routers``, ``switches``, ``endpoints``, ``other``, and
+``agent`` holding the agent itself; an extra YAML inventory (``[jobs] inventory``, e.g.
+servers reached over SSH) is merged beside it. Only plain host and group names are accepted in a job's ``limit``:
 no Ansible patterns (``!``, ``&``, ``*``, ``:``).
 """
 
