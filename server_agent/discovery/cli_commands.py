@@ -4,6 +4,11 @@ Without ``--config`` it only prints what it found; with ``--config`` it also mer
 into that agent's inventory (events, overrides kept) and rewrites the exports. Bad CIDRs, a too
 large range without ``--yes``, missing privileges and a bad rules file end with one line on
 stderr and exit 2 (the CLI's :data:`EXIT_USAGE`).
+
+SNMPv3: ``--snmp-v3-user U`` (plus ``--snmp-v3-auth-protocol``/``--snmp-v3-priv-protocol``);
+the keys never go on the command line: ``--snmp-v3-keys-stdin`` reads the auth key and the
+priv key as the first two lines of stdin, else ``FLYPACK_SNMP_V3_AUTH_KEY`` /
+``FLYPACK_SNMP_V3_PRIV_KEY``, else (with ``--config``) the agent's credential store.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -18,8 +24,13 @@ from typing import Any
 
 from server_agent.config import AgentConfig, load_config
 from server_agent.discovery.engine import Outcome, Progress, run_discovery
+from server_agent.discovery.errors import SnmpConfigError
 from server_agent.discovery.rules import load_rules
-from server_agent.discovery.settings import engine_settings
+from server_agent.discovery.settings import engine_settings, v3_user
+from server_agent.discovery.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS, SnmpV3User
+
+AUTH_KEY_ENV = "FLYPACK_SNMP_V3_AUTH_KEY"
+PRIV_KEY_ENV = "FLYPACK_SNMP_V3_PRIV_KEY"
 
 
 def add_parsers(sub: Any) -> None:
@@ -29,6 +40,16 @@ def add_parsers(sub: Any) -> None:
     d.add_argument("--snmp-community", default=None, help="SNMP v2c community (default "
                    "'public' or the config's credential)")
     d.add_argument("--snmp-port", type=int, default=None)
+    d.add_argument("--snmp-version", default=None, choices=["2c", "3", "2c,3", "3,2c"],
+                   help="versions tried in order (default [discovery].snmp_version; \"3\" "
+                   "with --snmp-v3-user)")
+    d.add_argument("--snmp-v3-user", default=None, metavar="USER",
+                   help=f"SNMPv3 USM user; keys from --snmp-v3-keys-stdin, ${AUTH_KEY_ENV} / "
+                   f"${PRIV_KEY_ENV} or the config's credential store, never from arguments")
+    d.add_argument("--snmp-v3-auth-protocol", default=None, choices=AUTH_PROTOCOLS)
+    d.add_argument("--snmp-v3-priv-protocol", default=None, choices=PRIV_PROTOCOLS)
+    d.add_argument("--snmp-v3-keys-stdin", action="store_true",
+                   help="read the SNMPv3 auth key, then the priv key, one per line from stdin")
     d.add_argument("--rate", type=float, default=None, metavar="PPS",
                    help="packets per second (default [discovery].rate_pps = 2000)")
     d.add_argument("--yes", action="store_true", help="allow ranges above the size limit")
@@ -65,15 +86,17 @@ def cmd_discover(args: argparse.Namespace) -> int:
         d = d.model_copy(update={"mdns": False, "snmp": False, "http": False, "tcp_ports": []})
     if args.rate is not None and not 1 <= args.rate <= 100000:
         raise CliError(f"--rate {args.rate:g}: use 1..100000 packets per second")
+    store_get = _store_reader(cfg) if args.config else (lambda _ref: None)
     community = args.snmp_community
     if community is None:
-        community = "public"
-        if args.config:
-            from server_agent.auth.credentials import CredentialStore
-
-            store = CredentialStore(cfg.agent.state_dir / "credentials.json")
-            community = store.get(d.snmp_community_ref) or "public"
-    settings = engine_settings(d, community, rate_pps=args.rate, allow_large=args.yes)
+        community = store_get(d.snmp_community_ref) or "public"
+    d = _v3_overrides(d, args)
+    try:
+        v3 = _v3_from_cli(d, args, store_get)
+        settings = engine_settings(d, community, rate_pps=args.rate, allow_large=args.yes,
+                                   v3=v3)
+    except SnmpConfigError as exc:
+        raise CliError(str(exc)) from None
     rules = load_rules(d.rules_file)
 
     def progress(p: Progress) -> None:
@@ -93,8 +116,11 @@ def cmd_discover(args: argparse.Namespace) -> int:
                           "duration_s": round(out.duration_s, 3),
                           "sweep_s": round(out.sweep_s, 3),
                           "hosts": [_host_json(out, a) for a in order],
+                          "snmp_failures": out.snmp_failures,
                           "events": events}, indent=1))
         return 0
+    for a, reason in sorted(out.snmp_failures.items()):
+        print(f"snmp: {a}: {reason}", file=sys.stderr)
     for a in order:
         h, v = out.hosts[a], out.verdicts[a]
         name = (h.snmp.sys_name if h.snmp else "") or (h.mdns[0].name if h.mdns else "")
@@ -105,6 +131,53 @@ def cmd_discover(args: argparse.Namespace) -> int:
     print(f"{len(out.hosts)} hosts in {', '.join(map(str, out.networks))} "
           f"({out.duration_s:.1f} s, sweep {out.sweep_s:.1f} s)")
     return 0
+
+
+def _store_reader(cfg: AgentConfig) -> Any:
+    from server_agent.auth.credentials import CredentialStore
+
+    return CredentialStore(cfg.agent.state_dir / "credentials.json").get
+
+
+def _v3_overrides(d: Any, args: argparse.Namespace) -> Any:
+    update: dict[str, Any] = {}
+    if args.snmp_v3_user is not None:
+        update["snmp_v3_user"] = args.snmp_v3_user
+    if args.snmp_v3_auth_protocol is not None:
+        update["snmp_v3_auth_protocol"] = args.snmp_v3_auth_protocol
+    if args.snmp_v3_priv_protocol is not None:
+        update["snmp_v3_priv_protocol"] = args.snmp_v3_priv_protocol
+    if args.snmp_version is not None:
+        update["snmp_version"] = args.snmp_version.split(",")
+    elif args.snmp_v3_user is not None:
+        update["snmp_version"] = ["3"]
+    return d.model_copy(update=update) if update else d
+
+
+def _v3_from_cli(d: Any, args: argparse.Namespace,
+                 store_get: Any) -> SnmpV3User | None:
+    """The v3 user with keys from stdin, the environment or the credential store."""
+    if "3" not in d.snmp_version or not d.snmp:
+        return None
+    if d.snmp_v3_user is None:
+        raise SnmpConfigError("SNMP version 3 needs a user: pass --snmp-v3-user or set "
+                              "[discovery].snmp_v3_user")
+    if args.snmp_v3_keys_stdin:
+        lines = sys.stdin.read(65536).splitlines()
+        auth = lines[0] if lines else ""
+        priv = lines[1] if len(lines) > 1 else ""
+        return SnmpV3User(d.snmp_v3_user, d.snmp_v3_auth_protocol, auth,
+                          d.snmp_v3_priv_protocol, priv)
+    env_auth, env_priv = os.environ.get(AUTH_KEY_ENV), os.environ.get(PRIV_KEY_ENV)
+    if env_auth is not None or env_priv is not None:
+        return SnmpV3User(d.snmp_v3_user, d.snmp_v3_auth_protocol, env_auth or "",
+                          d.snmp_v3_priv_protocol, env_priv or "")
+    if not args.config:
+        raise SnmpConfigError(
+            f"SNMPv3 user {d.snmp_v3_user!r} needs its keys: pipe them with "
+            f"--snmp-v3-keys-stdin (auth key, then priv key, one per line) or set "
+            f"{AUTH_KEY_ENV} / {PRIV_KEY_ENV}")
+    return v3_user(d, store_get)
 
 
 def _merge(cfg: AgentConfig, out: Outcome) -> list[dict[str, Any]]:

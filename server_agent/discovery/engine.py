@@ -51,6 +51,7 @@ class Outcome:
     verdicts: dict[str, Verdict]
     duration_s: float
     sweep_s: float
+    snmp_failures: dict[str, str] = field(default_factory=dict)  # address -> why SNMP refused
 
 
 def labeller(nets: list[ipaddress.IPv4Network]) -> Callable[[str], str]:
@@ -92,9 +93,11 @@ async def run_discovery(cidrs: list[str], settings: Settings, rules: RuleSet,
     prog.phase, prog.done, prog.found = "identify", prog.total, len(hosts)
     on_progress(prog)
     mdns_ifaces = [ip_str(i.address) for i, _ in p.onlink.values()]
+    snmp_failures: dict[str, str] = {}
     await identify(hosts, [ip_str(a) for a in p.loopback], settings.identify, mdns_ifaces, label,
-                   deadline_s=max(10.0, settings.sweep.max_duration_s))
+                   deadline_s=max(10.0, settings.sweep.max_duration_s),
+                   snmp_failures=snmp_failures)
     verdicts = {a: rules.classify(h.facts()) for a, h in hosts.items()}
     prog.phase, prog.found = "classify", len(hosts)
     on_progress(prog)
-    return Outcome(nets, hosts, verdicts, time.monotonic() - t0, sweep_s)
+    return Outcome(nets, hosts, verdicts, time.monotonic() - t0, sweep_s, snmp_failures)

@@ -6,7 +6,8 @@
      ├── RulesError         the classification rules file is invalid (names file, rule, key)
      ├── RunError           a run cannot start (another is running) or is unknown
      ├── SweepTimeout       the sweep hit [discovery].max_duration_s
-     └── OverrideError      a manual override is refused (unknown or configured device)
+     ├── OverrideError      a manual override is refused (unknown or configured device)
+     └── SnmpConfigError    SNMP settings that cannot work (version, v3 protocol, missing key)
 """
 
 from __future__ import annotations
@@ -38,3 +39,7 @@ class SweepTimeout(DiscoveryError):
 
 class OverrideError(DiscoveryError):
     """A device override is refused."""
+
+
+class SnmpConfigError(DiscoveryError):
+    """SNMP settings that cannot work (unknown version or protocol, missing or short key)."""

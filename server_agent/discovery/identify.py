@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from server_agent.discovery.http_id import HTTP_PORTS, identify_http
 from server_agent.discovery.model import Host
 from server_agent.discovery.pacing import Pacer
-from server_agent.discovery.snmp import SnmpIdentifier
+from server_agent.discovery.snmp import SnmpIdentifier, SnmpV3User
 
 log = logging.getLogger("flypack.discovery.identify")
 
@@ -29,6 +29,8 @@ class IdentifySettings:
     snmp_port: int = 161
     snmp_timeout_s: float = 1.0
     snmp_retries: int = 0
+    snmp_versions: tuple[str, ...] = ("2c",)
+    snmp_v3: SnmpV3User | None = None
     mdns: bool = True
     mdns_wait_s: float = 2.0
     http: bool = True
@@ -69,12 +71,15 @@ async def _bounded(items: list[str], fn: Callable[[str], object], limit: int,
 
 async def identify(hosts: dict[str, Host], loopback: list[str], s: IdentifySettings,
                    mdns_interfaces: list[str], label: Callable[[str], str],
-                   deadline_s: float = 120.0) -> None:
+                   deadline_s: float = 120.0, snmp_failures: dict[str, str] | None = None) -> None:
+    """Fills ``hosts``; addresses whose SNMP agent refused us (SNMPv3 user or keys) go into
+    ``snmp_failures`` with the reason."""
     pacer = Pacer(s.rate_pps)
     for h in hosts.values():
         if h.mac:
             h.oui_vendor = oui_vendor(h.mac)
-    snmp = SnmpIdentifier(s.snmp_community, s.snmp_port, s.snmp_timeout_s, s.snmp_retries)
+    snmp = SnmpIdentifier(s.snmp_community, s.snmp_port, s.snmp_timeout_s, s.snmp_retries,
+                          s.snmp_versions, s.snmp_v3)
 
     async def do_snmp(addr: str) -> None:
         info = await snmp.identify(addr)
@@ -114,3 +119,7 @@ async def identify(hosts: dict[str, Host], loopback: list[str], s: IdentifySetti
         await asyncio.wait_for(asyncio.gather(*jobs), deadline_s)
     except TimeoutError:
         log.warning("identification stopped after %.0f s; results are partial", deadline_s)
+    for addr, reason in sorted(snmp.failures.items()):
+        log.warning("SNMP on %s: %s", addr, reason)
+    if snmp_failures is not None:
+        snmp_failures.update(snmp.failures)

@@ -35,6 +35,7 @@ from server_agent.discovery.inventory import Inventory
 from server_agent.discovery.registry import DeviceRegistry
 from server_agent.discovery.rules import RuleSet
 from server_agent.discovery.settings import engine_settings
+from server_agent.discovery.snmp import SnmpV3User
 from server_agent.discovery.targets import parse_cidrs
 from server_agent.discovery.views import device_view, target_for
 from server_agent.live.bus import LiveBus, sample
@@ -47,13 +48,15 @@ KEEP_RUNS = 50
 class DiscoveryService:
     def __init__(self, config: AgentConfig, db: Database, bus: LiveBus,
                  registry: DeviceRegistry, rules: RuleSet,
-                 community: Callable[[], str] = lambda: "public") -> None:
+                 community: Callable[[], str] = lambda: "public",
+                 v3: Callable[[], SnmpV3User | None] = lambda: None) -> None:
         self.config = config
         self.d = config.discovery
         self.bus = bus
         self.registry = registry
         self.rules = rules
         self.community = community
+        self.v3 = v3  # reads the credential store per run (raises SnmpConfigError)
         self.inventory = Inventory(db, self.d.gone_after_sweeps)
         self.db = db
         self.runs: dict[str, DiscoveryRun] = {}
@@ -110,8 +113,9 @@ class DiscoveryService:
         return on
 
     async def _run(self, run: DiscoveryRun, rate: float | None, large: bool) -> None:
-        settings = engine_settings(self.d, self.community(), rate_pps=rate, allow_large=large)
         try:
+            settings = engine_settings(self.d, self.community(), rate_pps=rate,
+                                       allow_large=large, v3=self.v3())
             out = await run_discovery(run.networks, settings, self.rules, self._progress(run))
             events = self.inventory.merge(out.hosts, out.verdicts, out.networks, run.id)
             run.devices = sorted({self._id_of(a) for a in out.hosts} - {""})

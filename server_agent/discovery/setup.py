@@ -8,6 +8,7 @@ from server_agent.config import ConfigError
 from server_agent.discovery.errors import RulesError
 from server_agent.discovery.rules import load_rules
 from server_agent.discovery.service import DiscoveryService
+from server_agent.discovery.settings import v3_user
 
 if TYPE_CHECKING:
     from server_agent.runtime import Services
@@ -25,7 +26,8 @@ def attach_discovery(svc: Services) -> DiscoveryService:
         raise ConfigError(f"[discovery].rules_file: {exc}") from None
     ref = cfg.discovery.snmp_community_ref
     ds = DiscoveryService(cfg, svc.db, svc.bus, svc.devices, rules,
-                          community=lambda: svc.credentials.get(ref) or "public")
+                          community=lambda: svc.credentials.get(ref) or "public",
+                          v3=lambda: v3_user(cfg.discovery, svc.credentials.get))
     ds.refresh()  # known devices are probed from the start; exports follow the inventory
     svc.closers.append(ds.close)
     if cfg.discovery.interval_s is not None:

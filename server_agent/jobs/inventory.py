@@ -4,8 +4,8 @@ It is derived from the device registry, which holds the configured, simulated an
 devices (discovery puts each classified device there, with operator overrides applied), in
 groups ``encoders``, ``decoders``, ``routers``, ``switches``, ``endpoints``, ``other``, and
 ``agent`` holding the agent itself; an extra YAML inventory (``[jobs] inventory``, e.g.
-servers reached over SSH) is merged beside it. Only plain host and group names are accepted in a job's ``limit``:
-no Ansible patterns (``!``, ``&``, ``*``, ``:``).
+servers reached over SSH) is merged beside it. Only plain host and group names are accepted
+in a job's ``limit``: no Ansible patterns (``!``, ``&``, ``*``, ``:``).
 """
 
 from __future__ import annotations

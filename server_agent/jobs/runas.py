@@ -111,12 +111,13 @@ def chown_tree(root: Path, user: RunUser | None) -> None:
 
 
 def write_launcher(bin_dir: Path, user: RunUser | None, memory_mb: int, cpu_s: int,
-                   pidfile: Path) -> Path:
-    """The 'binary' ansible-runner starts: the sandbox module, then ansible-playbook."""
+                   pidfile: Path, prefix: tuple[str, ...] = ()) -> Path:
+    """The 'binary' ansible-runner starts: [``prefix``: the systemd scope, see
+    :mod:`server_agent.jobs.limits`] the sandbox module, then ansible-playbook."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     playbook_bin = Path(sys.executable).with_name("ansible-playbook")
     python, _ = choose_python(user)
-    args = [sys.executable, "-m", "server_agent.jobs.sandbox",
+    args = [*prefix, sys.executable, "-m", "server_agent.jobs.sandbox",
             "--as", str(memory_mb * 1024 * 1024), "--cpu", str(cpu_s),
             "--pidfile", str(pidfile)]
     if user is not None:

@@ -29,6 +29,7 @@ from server_agent.contract import Job, JobEvent, JobStatus
 from server_agent.jobs.catalog import Catalog
 from server_agent.jobs.executor import Execution, RunSpec, kill_job_processes
 from server_agent.jobs.inventory import Inventory, build_inventory
+from server_agent.jobs.limits import plan_limits
 from server_agent.jobs.runas import (
     RunUser,
     check_reachable,
@@ -73,6 +74,9 @@ class JobRunner:
         self._cancel_by: dict[int, str] = {}
         self._user: RunUser | None = None
         self._user_checked = False
+        self.limits = plan_limits(self.jobs.memory_limit_mb, self.jobs.cpu_quota_percent,
+                                  self.jobs.cgroup_limits)
+        log.info("job resource limits: %s (%s)", self.limits.kind, self.limits.reason)
 
     def job_dir(self, job_id: int) -> Path:
         return self.work_dir / str(job_id)
@@ -168,7 +172,8 @@ class JobRunner:
             os.chown(known, user.uid, user.gid)
         bin_dir = root / "bin"
         launcher = write_launcher(bin_dir, user, self.jobs.memory_limit_mb,
-                                  self.jobs.cpu_limit_s, bin_dir / "ansible.pid")
+                                  self.jobs.cpu_limit_s, bin_dir / "ansible.pid",
+                                  self.limits.prefix)
         check_reachable(root, user)
         venv_bin = str(Path(sys.executable).parent)
         env = {

@@ -26,9 +26,15 @@ class JobsSection(BaseModel):
     run_as: str = Field(default="flypack-jobs",
                         description="Unprivileged user ansible runs as when the agent is root")
     memory_limit_mb: int = Field(default=2048, ge=128, le=1048576,
-                                 description="RLIMIT_AS per ansible process")
+                                 description="RLIMIT_AS per ansible process; MemoryMax "
+                                 "of the job's scope under systemd")
     cpu_limit_s: int = Field(default=900, ge=10, le=86400,
                              description="RLIMIT_CPU per ansible process")
+    cgroup_limits: bool = Field(
+        default=True, description="Where systemd is PID 1 (and the agent root): run each "
+        "job in a systemd scope with MemoryMax/CPUQuota; rlimits apply either way")
+    cpu_quota_percent: int = Field(default=100, ge=1, le=6400,
+                                   description="CPUQuota of a job's scope (100 = one core)")
     forks: int = Field(default=10, ge=1, le=100)
     inventory: Path | None = Field(
         default=None, description="Extra Ansible inventory (YAML), e.g. exported by discovery")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,3 +67,91 @@ def test_wrong_community_finds_nothing(snmpd: int,
                "--snmp-port", str(snmpd)])
     assert rc == 0
     assert json.loads(capsys.readouterr().out)["hosts"] == []
+
+
+ADDR3 = "127.90.0.9"  # inside 127.90.0.8/30, apart from the v2c agent's range
+
+
+@pytest.fixture
+def snmpd_v3(tmp_path: Path) -> Iterator[int]:
+    """snmpd with one authPriv user (SHA + AES) and no community at all."""
+    import os
+    import subprocess
+
+    exe = require_binary("snmpd")
+    port = free_port(ADDR3, socket.SOCK_DGRAM)
+    conf = tmp_path / "v3" / "snmpd.conf"
+    (tmp_path / "v3" / "p").mkdir(parents=True)
+    conf.write_text(
+        f"agentaddress udp:{ADDR3}:{port}\n"
+        'createUser flypack SHA "authpass123" AES "privpass123"\nrouser flypack priv\n'
+        "sysdescr Matrox Monarch EDGE 4K/multi-HD remote production encoder, firmware 2\n"
+        "sysobjectid 1.3.6.1.4.1.5003.2.7\nsysname enc-v3-01\nsyslocation truck B\n")
+    proc = subprocess.Popen(
+        [exe, "-f", "-C", "-c", str(conf), "-Lf", str(tmp_path / "v3" / "log"),
+         "-p", str(tmp_path / "v3" / "pid")], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "MIBS": "", "MIBDIRS": "/nonexistent",
+             "SNMP_PERSISTENT_DIR": str(tmp_path / "v3" / "p")})
+    try:
+        time.sleep(0.5)
+        assert proc.poll() is None, (tmp_path / "v3" / "log").read_text()
+        yield port
+    finally:
+        stop_process(proc)
+
+
+def _discover_v3(port: int, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
+    rc = main(["discover", "127.90.0.8/30", "--json", "--snmp-port", str(port),
+               "--snmp-v3-user", "flypack", "--snmp-v3-auth-protocol", "SHA",
+               "--snmp-v3-priv-protocol", "AES", *extra])
+    assert rc == 0
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return out
+
+
+def test_v3_with_the_right_keys_from_stdin_identifies(
+        snmpd_v3: int, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("authpass123\nprivpass123\n"))
+    out = _discover_v3(snmpd_v3, capsys, "--snmp-v3-keys-stdin")
+    [h] = out["hosts"]
+    assert (h["address"], h["found_by"], h["role"], h["vendor"]) == (
+        ADDR3, ["snmp"], "encoder", "Matrox")
+    assert (h["snmp"]["sys_name"], h["snmp"]["sys_location"]) == ("enc-v3-01", "truck B")
+    assert h["snmp"]["engine_id"] and h["snmp"]["interfaces"]
+    assert out["snmp_failures"] == {}
+
+
+def test_versions_are_tried_in_order(snmpd_v3: int, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """v2c (no community on this agent: silence) first, then v3 answers."""
+    monkeypatch.setenv("FLYPACK_SNMP_V3_AUTH_KEY", "authpass123")
+    monkeypatch.setenv("FLYPACK_SNMP_V3_PRIV_KEY", "privpass123")
+    out = _discover_v3(snmpd_v3, capsys, "--snmp-version", "2c,3")
+    assert [h["snmp"]["sys_name"] for h in out["hosts"]] == ["enc-v3-01"]
+
+
+@pytest.mark.parametrize(("auth", "priv", "reason"), [
+    ("wrongauth99", "privpass123", "wrong auth key"),
+    ("authpass123", "wrongpriv99", "wrong priv key"),
+])
+def test_v3_with_a_wrong_key_finds_nothing_and_says_why(
+        snmpd_v3: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        auth: str, priv: str, reason: str) -> None:
+    monkeypatch.setenv("FLYPACK_SNMP_V3_AUTH_KEY", auth)
+    monkeypatch.setenv("FLYPACK_SNMP_V3_PRIV_KEY", priv)
+    out = _discover_v3(snmpd_v3, capsys)
+    assert out["hosts"] == []
+    assert reason in out["snmp_failures"][ADDR3]
+    assert "flypack" in out["snmp_failures"][ADDR3]
+    assert auth not in json.dumps(out) and priv not in json.dumps(out)
+
+
+def test_v3_keys_never_come_from_arguments(capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLYPACK_SNMP_V3_AUTH_KEY", raising=False)
+    monkeypatch.delenv("FLYPACK_SNMP_V3_PRIV_KEY", raising=False)
+    rc = main(["discover", "127.90.0.8/30", "--snmp-v3-user", "flypack"])
+    assert rc == 2
+    assert "--snmp-v3-keys-stdin" in capsys.readouterr().err
