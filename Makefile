@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test test-e2e bench lint typecheck screenshots clean
+.PHONY: setup demo test test-e2e bench bundle lint typecheck screenshots clean
 
 setup:
 	@scripts/setup.sh
@@ -21,6 +21,12 @@ test-e2e: setup
 
 bench: setup
 	$(PY) -m tests.bench
+
+# one-dir PyInstaller bundle of the desktop in dist/flypack-desktop (its size is printed)
+bundle: setup
+	$(PY) -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller packaging/flypack-desktop.spec
+	@du -sh dist/flypack-desktop | awk '{print "bundle size: " $$1 " (dist/flypack-desktop)"}'
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,7 @@ more when a request answers 401; only when the refresh token is refused too does
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from desktop.client._exceptions import (
     PermissionDenied,
     ProtocolError,
 )
+from desktop.client._tls import check_pin, pinned_context
 from server_agent.contract import (
     API_PREFIX,
     Alarm,
@@ -39,6 +41,7 @@ from server_agent.contract import (
     Health,
     History,
     Role,
+    Stream,
     TokenPair,
 )
 
@@ -47,6 +50,7 @@ __all__ = ["AgentClient", "Session", "normalize_url"]
 M = TypeVar("M")
 B = TypeVar("B", bound=BaseModel)
 _DEVICES = TypeAdapter(list[Device])
+_STREAMS = TypeAdapter(list[Stream])
 
 
 def normalize_url(url: str) -> str:
@@ -85,11 +89,19 @@ class AgentClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         refresh_margin_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        pin: tuple[str, str] | None = None,
+        on_session: Callable[[Session | None], None] | None = None,
     ) -> None:
+        """``pin`` = (fingerprint, PEM) of the confirmed certificate: trust only that one.
+        ``on_session`` hears every new token pair (to keep the refresh token in keyring)."""
         self.base_url = normalize_url(base_url)
+        self.pin = pin
+        if pin is not None:
+            verify = pinned_context(pin[1])
+        self.on_session = on_session
         self.http = httpx.AsyncClient(
             base_url=self.base_url + API_PREFIX,
             transport=transport,
@@ -114,9 +126,20 @@ class AgentClient:
         self._adopt(pair)
         return pair
 
+    async def resume(self, username: str, refresh_token: str) -> Session:
+        """Log in silently with a stored refresh token; AuthFailed if it is no longer valid."""
+        resp = await self._send("POST", "/auth/refresh", json={"refresh_token": refresh_token})
+        pair = self._parse(resp, TokenPair)
+        if pair.username != username:
+            raise AuthFailed(f"the stored session belongs to {pair.username!r}", "log in again")
+        self._adopt(pair)
+        return self._need_session()
+
     def logout(self) -> None:
         """Forget the tokens (the agent's tokens simply expire)."""
         self.session = None
+        if self.on_session is not None:
+            self.on_session(None)
 
     async def access_token(self, *, force_refresh: bool = False) -> str:
         """A valid access token, refreshed first if it expires soon (used by LiveStream)."""
@@ -134,6 +157,22 @@ class AgentClient:
     async def devices(self) -> list[Device]:
         resp = await self._authed("GET", "/devices")
         return self._parse_with(resp, _DEVICES.validate_python)
+
+    async def device(self, device_id: str) -> Device:
+        return self._parse(await self._authed("GET", f"/devices/{device_id}"), Device)
+
+    async def patch_device(self, device_id: str, changes: Mapping[str, Any]) -> Device:
+        """Operator overrides (name, role, notes); FeatureUnavailable on older agents."""
+        resp = await self._authed("PATCH", f"/devices/{device_id}", json=dict(changes),
+                                  feature="editing devices (PATCH /api/v1/devices/{id})")
+        try:
+            return Device.model_validate(resp.json())
+        except (ValueError, ValidationError):
+            return await self.device(device_id)
+
+    async def streams(self) -> list[Stream]:
+        resp = await self._authed("GET", "/streams", feature="the stream list")
+        return self._parse_with(resp, _STREAMS.validate_python)
 
     async def alarms(self) -> list[Alarm]:
         resp = await self._authed("GET", "/alarms", feature="the alarm list")
@@ -181,6 +220,8 @@ class AgentClient:
             refresh_token=pair.refresh_token,
             expires_at=self._clock() + pair.expires_in,
         )
+        if self.on_session is not None:
+            self.on_session(self.session)
 
     async def _refresh(self, stale_token: str) -> None:
         async with self._refresh_lock:
@@ -207,7 +248,9 @@ class AgentClient:
 
     async def _send(self, method: str, path: str, *, token: str | None = None,
                     feature: str = "", **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         try:
             resp = await self.http.request(method, path, headers=headers, **kwargs)
         except httpx.TimeoutException:
@@ -217,6 +260,8 @@ class AgentClient:
             ) from None
         except httpx.TransportError as exc:
             ssl = "certificate" in str(exc).lower() or "ssl" in str(exc).lower()
+            if ssl and self.pin is not None:
+                await check_pin(self.base_url, self.pin[0])  # raises CertificateChanged
             hint = ("check the agent's certificate fingerprint" if ssl else
                     "check the URL and that the agent runs (flypack-agent serve)")
             raise AgentUnreachable(f"cannot reach the agent at {self.base_url}: {exc}",

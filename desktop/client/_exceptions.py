@@ -2,6 +2,7 @@
 
     AgentError                      anything the client cannot do for you
     ├── AgentUnreachable            no answer: wrong URL, agent down, network, timeout, TLS
+    ├── CertificateChanged          the agent's TLS certificate is not the one we pinned
     ├── AuthFailed                  401: wrong password, or the session expired for good
     ├── PermissionDenied            403: your role may not do this
     ├── ApiRejected                 any other 4xx/5xx, with the agent's ErrorBody detail and hint
@@ -19,6 +20,7 @@ __all__ = [
     "AgentUnreachable",
     "ApiRejected",
     "AuthFailed",
+    "CertificateChanged",
     "FeatureUnavailable",
     "PermissionDenied",
     "ProtocolError",
@@ -42,6 +44,22 @@ class AgentError(Exception):
 
 class AgentUnreachable(AgentError):
     """The agent did not answer (connection refused, DNS, timeout, TLS)."""
+
+
+class CertificateChanged(AgentError):
+    """The agent presented a certificate whose fingerprint differs from the pinned one.
+
+    Never retried silently: it is either a reinstalled agent or someone in the middle.
+    """
+
+    def __init__(self, url: str, pinned: str, seen: str) -> None:
+        super().__init__(
+            f"the certificate of {url} CHANGED: pinned {pinned[:23]}…, now {seen[:23]}…; "
+            "the connection was refused",
+            "if the flypack server was reinstalled, check the new fingerprint with its "
+            "administrator, then remove and add the flypack again; otherwise do not connect")
+        self.pinned = pinned
+        self.seen = seen
 
 
 class AuthFailed(AgentError):

@@ -104,6 +104,18 @@ class AlarmPanel(QWidget):
         self.title = QLabel("Alarms")
         self.title.setObjectName("sectionTitle")
         head.addWidget(self.title, 1)
+        self.all_alarms: list[Alarm] = []
+        self.severity_filter: str = ""
+        self.filter_buttons: dict[str, QPushButton] = {}
+        for label, sev in (("All", ""), ("Critical", "critical"), ("Major", "major"),
+                           ("Minor", "minor"), ("Warning", "warning")):
+            b = QPushButton(label)
+            b.setCheckable(True)
+            b.setChecked(sev == "")
+            b.setAccessibleName(f"Show {label.lower()} alarms")
+            b.clicked.connect(lambda _=False, s=sev: self.set_severity_filter(s))
+            head.addWidget(b)
+            self.filter_buttons[sev] = b
         self.ack_button = QPushButton("✓ Acknowledge")
         self.ack_button.setAccessibleName("Acknowledge selected alarm")
         self.ack_button.setEnabled(False)
@@ -142,8 +154,24 @@ class AlarmPanel(QWidget):
         self.ack_button.setToolTip("" if can_ack else "acknowledging needs the operator role")
         self._update_button()
 
+    def set_severity_filter(self, severity: str) -> None:
+        self.severity_filter = severity
+        for sev, b in self.filter_buttons.items():
+            b.setChecked(sev == severity)
+        self.set_alarms(self.all_alarms)
+
+    def select_alarm(self, alarm_id: int) -> bool:
+        for row, a in enumerate(self.model.alarms):
+            if a.id == alarm_id:
+                self.view.selectRow(row)
+                return True
+        return False
+
     def set_alarms(self, alarms: list[Alarm]) -> None:
         selected = self.selected()
+        self.all_alarms = list(alarms)
+        if self.severity_filter:
+            alarms = [a for a in alarms if a.severity.value == self.severity_filter]
         self.model.set_alarms(alarms)
         active = sum(1 for a in alarms if a.active)
         self.title.setText(f"Alarms — {active} active" if alarms else "Alarms — none")

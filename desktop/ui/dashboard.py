@@ -1,44 +1,62 @@
-"""The dashboard: top bar, banner, device table | (RTT plot over alarm list). Layout only;
+"""One flypack's dashboard: top bar, banner, and four large touch tabs — Streams, Devices
+(table with search/filter, or one device's page), Jobs, Alarms. Layout only;
 :mod:`desktop.ui.session` feeds it."""
 
 from __future__ import annotations
 
 from desktop.client import LinkState, LinkStatus
 from desktop.model import DeviceBoard, SeriesStore, fmt
+from desktop.model.streams import StreamStore
 from desktop.ui.alarms import AlarmPanel
+from desktop.ui.device_page import DevicePage
 from desktop.ui.devices import DeviceTableModel, DeviceTableView
 from desktop.ui.errors import Banner
+from desktop.ui.jobs import JobsPanel
 from desktop.ui.plot import RttPlot
 from desktop.ui.qt import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSize,
     QSplitter,
+    QStackedWidget,
     Qt,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
     Signal,
 )
+from desktop.ui.streams import StreamsPanel
 from desktop.ui.theme import GAP, Icons, Theme
-from server_agent.contract import DeviceState
+from server_agent.contract import DeviceRole, DeviceState
+
+TABS = ("streams", "devices", "jobs", "alarms")
 
 
 class Dashboard(QWidget):
     logout_requested = Signal()
+    back_requested = Signal()  # to the fleet overview
     theme_toggled = Signal(bool)  # True = sunlight
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, fleet: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("dashboard")
         self.board = DeviceBoard()
         self.store = SeriesStore()
+        self.stream_store = StreamStore()
         root = QVBoxLayout(self)
         root.setContentsMargins(GAP, GAP, GAP, GAP)
         root.setSpacing(GAP)
 
         bar = QHBoxLayout()
         bar.setSpacing(GAP)
+        self.back = QPushButton("◀ Fleet")
+        self.back.setAccessibleName("Back to the fleet overview")
+        self.back.clicked.connect(self.back_requested)
+        self.back.setVisible(fleet)
+        bar.addWidget(self.back)
         self.title = QLabel("flypack")
         self.title.setObjectName("title")
         bar.addWidget(self.title)
@@ -68,47 +86,112 @@ class Dashboard(QWidget):
         self.banner = Banner()
         root.addWidget(self.banner)
 
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(False)
+        self.streams = StreamsPanel(self.stream_store)
+        self.tabs.addTab(self.streams, "Streams")
+        self.tabs.addTab(self._devices_tab(), "Devices")
+        self.jobs = JobsPanel()
+        self.tabs.addTab(self.jobs, "Jobs")
+        self.alarms = AlarmPanel()
+        self.tabs.addTab(self.alarms, "Alarms")
+        root.addWidget(self.tabs, 1)
+
+        self.devices.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.devices.doubleClicked.connect(lambda idx: self.open_device(
+            self.board.rows[idx.row()].id))
+        self.set_link(LinkStatus(LinkState.connecting))
+
+    def _devices_tab(self) -> QWidget:
+        self.device_stack = QStackedWidget()
+        page = QWidget()
+        col = QVBoxLayout(page)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(GAP)
+        tools = QHBoxLayout()
+        tools.setSpacing(GAP)
+        self.devices_title = QLabel("Devices")
+        self.devices_title.setObjectName("sectionTitle")
+        tools.addWidget(self.devices_title, 1)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("search name, address, vendor")
+        self.search.setAccessibleName("Search devices")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(240)
+        self.role_filter = QComboBox()
+        self.role_filter.setAccessibleName("Filter by role")
+        self.role_filter.addItem("all roles", "")
+        for r in DeviceRole:
+            self.role_filter.addItem(r.value, r.value)
+        self.state_filter = QComboBox()
+        self.state_filter.setAccessibleName("Filter by state")
+        self.state_filter.addItem("all states", "")
+        for s in DeviceState:
+            self.state_filter.addItem(s.value, s.value)
+        self.open_button = QPushButton("Open device ▶")
+        self.open_button.clicked.connect(self._open_selected)
+        for w in (self.search, self.role_filter, self.state_filter):
+            tools.addWidget(w)
+        tools.addWidget(self.open_button)
+        self.search.textChanged.connect(self.refilter)
+        self.role_filter.currentIndexChanged.connect(self.refilter)
+        self.state_filter.currentIndexChanged.connect(self.refilter)
+        col.addLayout(tools)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setHandleWidth(GAP)
         split.setChildrenCollapsible(False)
-        left = QWidget()
-        left_lay = QVBoxLayout(left)
-        left_lay.setContentsMargins(0, 0, 0, 0)
-        left_lay.setSpacing(GAP)
-        self.devices_title = QLabel("Devices")
-        self.devices_title.setObjectName("sectionTitle")
-        left_lay.addWidget(self.devices_title)
-        self.device_model = DeviceTableModel(self.board, self)
+        self.device_model = DeviceTableModel(self.board, self, self.store)
         self.devices = DeviceTableView(self.device_model)
-        left_lay.addWidget(self.devices, 1)
-        hint = QLabel("Tap devices to plot their RTT.")
-        hint.setObjectName("muted")
-        left_lay.addWidget(hint)
-        split.addWidget(left)
-
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.setHandleWidth(GAP)
-        right.setChildrenCollapsible(False)
+        split.addWidget(self.devices)
         self.plot = RttPlot(self.store)
         self.plot.setMinimumHeight(220)
-        right.addWidget(self.plot)
-        self.alarms = AlarmPanel()
-        self.alarms.setMinimumHeight(180)
-        right.addWidget(self.alarms)
-        right.setSizes([380, 260])
-        split.addWidget(right)
-        split.setSizes([620, 730])
-        root.addWidget(split, 1)
+        split.addWidget(self.plot)
+        split.setSizes([900, 440])
+        col.addWidget(split, 1)
+        hint = QLabel("Tap devices to plot their RTT; double-tap or 'Open device' for details.")
+        hint.setObjectName("muted")
+        col.addWidget(hint)
+        self.device_stack.addWidget(page)
+        self.device_page = DevicePage(self.store)
+        self.device_page.back_requested.connect(
+            lambda: self.device_stack.setCurrentIndex(0))
+        self.device_stack.addWidget(self.device_page)
+        return self.device_stack
 
-        self.devices.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.set_link(LinkStatus(LinkState.connecting))
+    # --- navigation ---------------------------------------------------------------------
+
+    def show_tab(self, name: str) -> None:
+        self.tabs.setCurrentIndex(TABS.index(name))
+        if name == "devices":
+            self.device_stack.setCurrentIndex(0)
+
+    def open_device(self, device_id: str) -> bool:
+        i = self.board.index_of(device_id)
+        if i is None:
+            return False
+        self.tabs.setCurrentIndex(TABS.index("devices"))
+        self.device_page.stale = self.board.stale
+        self.device_page.show_device(self.board.rows[i])
+        self.device_stack.setCurrentWidget(self.device_page)
+        return True
+
+    def _open_selected(self) -> None:
+        ids = self.devices.selected_ids()
+        if ids:
+            self.open_device(ids[-1])
+
+    def refilter(self) -> None:
+        shown = self.devices.apply_filter(self.search.text(),
+                                          str(self.role_filter.currentData() or ""),
+                                          str(self.state_filter.currentData() or ""))
+        self.update_device_title(shown)
 
     # --- fed by the session ----------------------------------------------------------------
 
     def set_identity(self, flypack: str, url: str, user: str, role: str) -> None:
         self.title.setText(flypack or "flypack")
         self.title.setToolTip(url)
-        self.user_label.setText(f"{user} — role: {role}")
+        self.user_label.setText(f"{user} — {role}")
 
     def set_link(self, status: LinkStatus) -> None:
         up = status.state is LinkState.up
@@ -130,6 +213,7 @@ class Dashboard(QWidget):
         if was_stale != self.board.stale:
             self.device_model.all_changed()
             self.update_device_title()
+            self.streams.set_stale(self.board.stale)
         if up:
             self.plot.set_stale(None)
         elif self.plot.stale_since is None and status.state is not LinkState.connecting:
@@ -146,7 +230,7 @@ class Dashboard(QWidget):
                     self.devices.selectRow(i)
         if not sel.hasSelection() and self.board.rows:
             self.select_devices([r.id for r in self.board.rows[:3]])
-        self.update_device_title()
+        self.refilter()
 
     def select_devices(self, ids: list[str]) -> None:
         self.devices.clearSelection()
@@ -156,18 +240,28 @@ class Dashboard(QWidget):
                 self.devices.selectRow(i)
         self.plot.show_devices(self.devices.selected_ids())
 
-    def update_device_title(self) -> None:
+    def update_device_title(self, shown: int | None = None) -> None:
         rows = self.board.rows
         counts = {s: sum(1 for r in rows if r.state is s) for s in DeviceState}
         parts = [f"{n} {s.value}" for s, n in counts.items() if n]
         stale = " (stale)" if self.board.stale else ""
-        self.devices_title.setText(f"Devices — {len(rows)}: {', '.join(parts) or 'none'}{stale}")
+        filt = f" — {shown} shown" if shown is not None and shown != len(rows) else ""
+        self.devices_title.setText(
+            f"Devices — {len(rows)}: {', '.join(parts) or 'none'}{stale}{filt}")
+        page = self.device_page
+        if page.row is not None and self.device_stack.currentWidget() is page:
+            i = self.board.index_of(page.row.id)
+            if i is not None:
+                page.stale = self.board.stale
+                page.show_device(self.board.rows[i])
 
     def _selection_changed(self) -> None:
         self.plot.show_devices(self.devices.selected_ids())
 
     def apply_theme(self, theme: Theme) -> None:
         self.plot.set_theme(theme)
+        self.device_page.plot.set_theme(theme)
+        self.streams.apply_theme(theme)
         self.device_model.all_changed()
         self.alarms.model.layoutChanged.emit()
         self.link_icon.setPixmap(
@@ -176,4 +270,3 @@ class Dashboard(QWidget):
     def last_update_text(self) -> str:
         ts = [r.last_t for r in self.board.rows if r.last_t is not None]
         return f"last live data {fmt.clock(max(ts))}" if ts else "no live data yet"
-

@@ -1,33 +1,60 @@
-"""The device table: a Qt model over :class:`desktop.model.DeviceBoard`, and its touch view."""
+"""The device table: a Qt model over :class:`desktop.model.DeviceBoard`, and its touch view.
+
+Columns: name, role, vendor, address, state (icon + text), RTT, loss, and an RTT sparkline drawn
+from the live ring buffers. Search and role/state filters hide rows (no proxy: row numbers
+stay the board's).
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from desktop.model import DeviceBoard, DeviceRow, fmt
+from desktop.model import DeviceBoard, DeviceRow, SeriesStore, fmt
 from desktop.ui.qt import (
     QAbstractItemView,
     QAbstractTableModel,
+    QColor,
     QHeaderView,
     QModelIndex,
+    QPainter,
+    QPen,
     QPersistentModelIndex,
+    QPointF,
+    QPolygonF,
     QScroller,
     QSize,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     Qt,
     QTableView,
     QWidget,
 )
 from desktop.ui.theme import TOUCH, Icons
 
-COLUMNS = ("Device", "Role", "Address", "State", "RTT ms", "Loss")
-COL_STATE, COL_RTT, COL_LOSS = 3, 4, 5
+COLUMNS = ("Device", "Role", "Address", "State", "RTT ms", "Loss", "Vendor", "RTT trend")
+COL_STATE, COL_RTT, COL_LOSS, COL_VENDOR, COL_SPARK = 3, 4, 5, 6, 7
+SPARK_POINTS = 120
 _Index = QModelIndex | QPersistentModelIndex
 
 
 class DeviceTableModel(QAbstractTableModel):
-    def __init__(self, board: DeviceBoard, parent: QWidget | None = None) -> None:
+    def __init__(self, board: DeviceBoard, parent: QWidget | None = None,
+                 store: SeriesStore | None = None) -> None:
         super().__init__(parent)
         self.board = board
+        self.store = store
+
+    def spark(self, row: int) -> list[float]:
+        """The newest RTT values (ms) of the row's first probe with data, for the sparkline."""
+        if self.store is None or not 0 <= row < len(self.board.rows):
+            return []
+        for key in self.store.keys_for([self.board.rows[row].id]):
+            _, v = self.store.arrays(key)
+            if len(v):
+                return [float(x) for x in v[-SPARK_POINTS:]]
+        return []
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.board.rows)
@@ -72,7 +99,11 @@ class DeviceTableModel(QAbstractTableModel):
             return f"{row.state.value} (stale)" if self.board.stale else row.state.value
         if col == COL_RTT:
             return fmt.ms(row.rtt_ms)
-        return fmt.pct(row.loss_ratio)
+        if col == COL_LOSS:
+            return fmt.pct(row.loss_ratio)
+        if col == COL_VENDOR:
+            return " ".join(x for x in (d.vendor, d.model) if x) or fmt.DASH
+        return ""
 
     def _tooltip(self, row: DeviceRow) -> str:
         lines = [f"{row.device.name} ({row.device.address})"]
@@ -101,6 +132,41 @@ class DeviceTableModel(QAbstractTableModel):
             self.rows_changed({0, len(self.board.rows) - 1})
 
 
+class SparklineDelegate(QStyledItemDelegate):
+    """Draws the RTT trend (min..max scaled to the cell); gaps where the probe had no answer."""
+
+    def __init__(self, model: DeviceTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = model
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        super().paint(painter, option, index)
+        values = self.source.spark(index.row())
+        finite = [v for v in values if not math.isnan(v)]
+        if len(finite) < 2:
+            return
+        r = option.rect.adjusted(4, 8, -4, -8)
+        lo, hi = min(finite), max(finite)
+        span = (hi - lo) or 1.0
+        step = r.width() / max(1, len(values) - 1)
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        t = Icons.theme
+        painter.setPen(QPen(QColor(t.window if selected else t.accent), 2))
+        line: list[QPointF] = []
+        for i, v in enumerate(values):
+            if math.isnan(v):
+                if len(line) > 1:
+                    painter.drawPolyline(QPolygonF(line))
+                line = []
+                continue
+            line.append(QPointF(r.left() + i * step, r.bottom() - (v - lo) / span * r.height()))
+        if len(line) > 1:
+            painter.drawPolyline(QPolygonF(line))
+        painter.restore()
+
+
 class DeviceTableView(QTableView):
     """Tap a row to add it to (or remove it from) the plot; kinetic scrolling by drag."""
 
@@ -119,12 +185,28 @@ class DeviceTableView(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 90), (2, 120), (COL_STATE, 150), (COL_RTT, 90), (COL_LOSS, 80)):
+        for col, width in ((1, 90), (2, 110), (COL_STATE, 130), (COL_RTT, 80), (COL_LOSS, 70),
+                           (COL_VENDOR, 130), (COL_SPARK, 120)):
             self.setColumnWidth(col, width)
+        self.setItemDelegateForColumn(COL_SPARK, SparklineDelegate(model, self))
         self.setWordWrap(False)
         self.setIconSize(QSize(24, 24))
         QScroller.grabGesture(self.viewport(),
                               QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+
+    def apply_filter(self, text: str, role: str, state: str) -> int:
+        """Hide rows that do not match; returns how many stay visible."""
+        board = self.model().board  # type: ignore[attr-defined]
+        needle = text.strip().lower()
+        shown = 0
+        for i, row in enumerate(board.rows):
+            d = row.device
+            hay = " ".join((d.name, d.address, d.vendor, d.model, d.id)).lower()
+            ok = (not needle or needle in hay) and (not role or d.role.value == role) and \
+                (not state or row.state.value == state)
+            self.setRowHidden(i, not ok)
+            shown += ok
+        return shown
 
     def selected_ids(self) -> list[str]:
         rows = sorted({i.row() for i in self.selectionModel().selectedRows()})

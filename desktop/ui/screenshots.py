@@ -23,7 +23,7 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from desktop.client import AgentClient, AgentError
-from desktop.ui.qt import QApplication, QWidget
+from desktop.ui.qt import QWidget
 from desktop.ui.runner import make_app, run_with_loop
 from desktop.ui.window import MainWindow
 
@@ -47,7 +47,7 @@ async def wait_for(cond: Callable[[], bool], limit_s: float, what: str,
 
 
 def save(widget: QWidget, path: Path) -> Path:
-    QApplication.processEvents()
+    # no processEvents() here: called from coroutines, a nested loop re-enters qasync
     if not widget.grab().save(str(path)):
         raise ScreenshotError(f"could not write {path}")
     return path
@@ -87,6 +87,7 @@ async def take(w: MainWindow, url: str, user: str, password: str, out: Path,
     await wait_for(lambda: live_ready(w), limit_s,
                    "live data (a device with an RTT and a plot with points); "
                    "does the agent probe any device?")
+    w.dashboard.show_tab("devices")  # devices with live RTT and the RTT plot
     await asyncio.sleep(settle)  # a few more points and the alarm poll
     paths.append(save(w, out / "dashboard.png"))
     if sunlight:

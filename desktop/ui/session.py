@@ -2,7 +2,9 @@
 
     AgentClient ─ devices() every 10 s ─┐
                 ─ alarms()  every 5 s ──┤ (and at once on an alarm.* live event)
-    LiveStream ── samples ──────────────┴─► DeviceBoard / SeriesStore ─► dashboard views
+                ─ streams() every 5 s ──┤
+    LiveStream ── samples ──────────────┴─► DeviceBoard / SeriesStore / StreamStore ─► views
+               ── job.* events ─────────────► Jobs tab (which also polls its job's events)
 
 Only :class:`AuthFailed` ends a session (``ended`` signal with the reason: log in again);
 every other failure is shown in the dashboard banner and retried.
@@ -21,12 +23,14 @@ from desktop.client import (
     AgentError,
     AuthFailed,
     FeatureUnavailable,
+    JobsApi,
     LinkState,
     LinkStatus,
     LiveMessage,
     LiveStream,
     PermissionDenied,
 )
+from desktop.model.streams import STREAM_SERIES
 from desktop.ui.dashboard import Dashboard
 from desktop.ui.errors import describe, run_op
 from desktop.ui.qt import QObject, Signal
@@ -40,9 +44,11 @@ from server_agent.contract import (
 
 log = logging.getLogger("flypack.desktop.session")
 
-LIVE_SERIES = ["flypack_probe_*"]
+LIVE_SERIES = ["flypack_probe_*", *STREAM_SERIES]
 DEVICES_EVERY_S = 10.0
 ALARMS_EVERY_S = 5.0
+STREAMS_EVERY_S = 5.0
+HISTORY_STEPS = 600  # points per curve for a history range
 
 
 class LiveSession(QObject):
@@ -61,6 +67,9 @@ class LiveSession(QObject):
         self.samples_seen = 0
         self._last_unknown = 0.0
         dashboard.alarms.ack_requested.connect(self.ack)
+        dashboard.streams.history_requested.connect(self.load_history)
+        dashboard.device_page.save_requested.connect(self.save_device)
+        self.jobs = JobsApi(client)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -68,20 +77,25 @@ class LiveSession(QObject):
         s = self.client.session
         if s is not None:
             self.dash.alarms.set_role_can_ack(s.allows(Role.operator))
+            self.dash.device_page.set_can_edit(s.allows(Role.operator))
         loop = asyncio.get_event_loop()
         self._tasks = [
             loop.create_task(self._guard(self.stream.run(self._on_message))),
             loop.create_task(self._guard(self._poll_devices())),
             loop.create_task(self._guard(self._poll_alarms())),
+            loop.create_task(self._guard(self._poll_streams())),
         ]
+        self.dash.jobs.attach(self.jobs)
 
     async def stop(self) -> None:
         self.stream.close()
+        await self.dash.jobs.stop()
         for t in self._tasks:
             t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        if self._tasks:  # bounded, and never swallows a cancellation of stop() itself
+            _, pending = await asyncio.wait(self._tasks, timeout=5)
+            for t in pending:
+                log.warning("session task did not stop in time: %r", t)
         self._tasks.clear()
 
     async def _guard(self, coro: Awaitable[None]) -> None:
@@ -140,6 +154,66 @@ class LiveSession(QObject):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._alarms_now.wait(), ALARMS_EVERY_S)
 
+    async def refresh_streams(self) -> None:
+        try:
+            streams = await self.client.streams()
+        except (FeatureUnavailable, PermissionDenied) as exc:
+            self.dash.streams.set_unavailable(str(exc))
+            return
+        self.dash.streams.set_streams(streams)
+
+    async def _poll_streams(self) -> None:
+        while True:
+            try:
+                await self.refresh_streams()
+            except AuthFailed:
+                raise
+            except AgentError as exc:
+                self.dash.streams.note.setText(f"✕ could not load streams: {exc}")
+            await asyncio.sleep(STREAMS_EVERY_S)
+
+    def load_history(self, stream: str, seconds: float) -> None:
+        run_op(self._history(stream, seconds), self.dash.streams.note.setText)
+
+    async def _history(self, stream: str, seconds: float) -> None:
+        from desktop.model.streams import CURVES
+
+        end = time.time()
+        start = end - seconds
+        step = max(1.0, seconds / HISTORY_STEPS)
+        curves: dict[str, tuple[list[float], list[float | None]]] = {}
+        notes = set()
+        for name, (series, scale) in CURVES.items():
+            h = await self.client.history(series, {"stream": stream}, start=start, end=end,
+                                          step=step)
+            notes.add(f"source: {h.source}" + (f" — {h.note}" if h.note else ""))
+            for hs in h.series:
+                leg = hs.labels.get("leg")
+                curves[f"{name} leg {leg}" if leg else name] = (
+                    [p[0] for p in hs.points],
+                    [None if p[1] is None else p[1] * scale for p in hs.points])
+        if self.dash.streams.range_s != seconds:
+            return  # the user picked another range meanwhile
+        self.dash.streams.show_history(curves, start, end)
+        self.dash.streams.note.setText("; ".join(sorted(notes)) or "no history")
+
+    def save_device(self, device_id: str, changes: dict[str, str]) -> None:
+        def done(_: object) -> None:
+            self.dash.device_page.saved("saved on the agent")
+            run_op(self.refresh_devices(), self.dash.banner.show_message)
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, FeatureUnavailable):
+                self.dash.device_page.set_edit_unavailable(
+                    "this agent cannot edit devices yet (it has no PATCH /api/v1/devices/{id});"
+                    " update the agent — nothing was changed")
+            else:
+                self.dash.device_page.saved("")
+                self.dash.device_page.edit_note.setText(f"✕ not saved: {describe(exc)}")
+
+        run_op(self.client.patch_device(device_id, changes), self.dash.banner.show_message,
+               on_success=done, on_failure=failed)
+
     def ack(self, alarm_id: int) -> None:
         def done(_: object) -> None:
             self.status(f"alarm {alarm_id} acknowledged")
@@ -159,6 +233,7 @@ class LiveSession(QObject):
             self.samples_seen += len(msg.samples)
             changed = self.dash.board.apply(msg.samples)
             self.dash.store.apply(msg.samples)
+            self.dash.stream_store.apply(msg.samples)
             unknown = any(s.labels.get("device") and self.dash.board.index_of(
                 s.labels["device"]) is None for s in msg.samples)
             if changed:
@@ -172,6 +247,8 @@ class LiveSession(QObject):
         elif isinstance(msg, EventMessage):
             if msg.kind.startswith("alarm.") and self._alarms_available:
                 self._alarms_now.set()
+            elif msg.kind.startswith("job."):
+                self.dash.jobs.on_live_event(msg.kind, msg.data)
         elif isinstance(msg, OverflowMessage):
             self.status(f"live feed: {msg.dropped} samples dropped (link too slow)")
         elif isinstance(msg, ErrorMessage):

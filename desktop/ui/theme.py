@@ -94,6 +94,34 @@ def stylesheet(t: Theme) -> str:
         color: {t.window if t.name == "dark" else "#ffffff"}; font-weight: 700; }}
     QFrame#banner QPushButton {{ border: 2px solid currentColor; }}
     QSplitter::handle {{ background: {t.button}; }}
+    QComboBox, QSpinBox, QDoubleSpinBox {{ min-height: {TOUCH}px; background: {t.base};
+        border: 2px solid {t.border}; border-radius: 6px; padding: 0 8px; }}
+    QComboBox QAbstractItemView {{ background: {t.base}; selection-background-color:
+        {t.accent}; }}
+    QSpinBox::up-button, QSpinBox::down-button, QDoubleSpinBox::up-button,
+    QDoubleSpinBox::down-button {{ width: {TOUCH}px; }}
+    QTabBar::tab {{ min-height: {TOUCH + 8}px; min-width: 150px; padding: 0 20px;
+        font-size: 18px; font-weight: 700; background: {t.button};
+        border: 2px solid {t.border}; border-bottom: none; margin-right: {GAP}px; }}
+    QTabBar::tab:selected {{ background: {t.accent}; color: {t.window}; }}
+    QTabWidget::pane {{ border: 2px solid {t.border}; top: -2px; }}
+    QListWidget {{ background: {t.base}; border: 1px solid {t.border}; }}
+    QListWidget::item {{ min-height: {TOUCH}px; padding: 0 8px; }}
+    QListWidget::item:selected {{ background: {t.accent}; color: {t.window}; }}
+    QPlainTextEdit {{ background: {t.base}; border: 1px solid {t.border};
+        font-family: monospace; font-size: 14px; }}
+    QPushButton#tile {{ text-align: left; padding: 12px 16px; min-height: 170px;
+        font-size: 17px; border-width: 4px; }}
+    QPushButton#tile[level="critical"], QPushButton#tile[level="unreachable"] {{
+        border-color: {t.bad}; }}
+    QPushButton#tile[level="degraded"], QPushButton#tile[level="warning"],
+    QPushButton#tile[level="stale"] {{ border-color: {t.warn}; }}
+    QPushButton#tile[level="ok"] {{ border-color: {t.ok}; }}
+    QLabel#hop {{ border: 2px solid {t.border}; border-radius: 6px; padding: 6px 10px; }}
+    QLabel#hop[bad="true"] {{ border: 4px solid {t.bad}; font-weight: 700; }}
+    QLabel#counter[bad="true"] {{ color: {t.bad}; font-weight: 700; }}
+    QLabel#fingerprint {{ font-family: monospace; font-size: 16px; font-weight: 700;
+        background: {t.base}; border: 2px solid {t.border}; padding: 8px; }}
     QStatusBar {{ color: {t.muted}; }}
     """
 

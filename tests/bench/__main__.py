@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import agent_footprint, discovery_sweep, jobs_bench, live_latency, ts_analysis
+from tests.bench import (
+    agent_footprint,
+    desktop_bench,
+    discovery_sweep,
+    jobs_bench,
+    live_latency,
+    ts_analysis,
+)
 from tests.bench.report import Row, print_table
 
 
@@ -17,6 +24,7 @@ def main() -> int:
         ("stream analysis", ts_analysis),
         ("discovery", discovery_sweep),
         ("jobs", jobs_bench),
+        ("desktop", desktop_bench),
     ]:
         if only and name not in only:
             continue

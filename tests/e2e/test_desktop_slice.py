@@ -157,6 +157,7 @@ def test_login_live_rtt_plot_alarm_ack_stale(qtbot: QtBot, qapp: QApplication,
         await until(lambda: names["sw-dead"].state.value == "down", 15, "sw-dead down")
         await until(lambda: any(a.device == "sw-dead" for a in d.alarms.model.alarms), 20,
                     "an alarm for sw-dead", lambda: d.alarms.note.text())
+        d.show_tab("devices")  # the dashboard has tabs now; this picture is the devices tab
         await asyncio.sleep(2.0)  # a few more points for the picture
         w.grab().save(str(SHOTS / "desktop-slice.png"))
 

@@ -1,0 +1,141 @@
+"""The stream plot: live curves from :class:`desktop.model.streams.StreamStore` (10 Hz
+``setData`` of changed curves only), or a fixed history range from the agent's history API.
+
+Curves are created once per name and reused (emptied, never removed), and the legend is a
+plain label above the plot: removing items from pyqtgraph's LegendItem while it repaints
+crashed PySide6 6.12 here (a refcount error in LegendItem.paint).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from desktop.model.streams import StreamStore
+from desktop.ui.qt import QLabel, Qt, QTimer, QVBoxLayout, QWidget, pg
+from desktop.ui.theme import DARK, Theme
+
+LIVE_WINDOW_S = 120.0
+_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
+
+
+class StreamPlot(QWidget):
+    def __init__(self, store: StreamStore, parent: QWidget | None = None,
+                 theme: Theme = DARK, unit: str = "", title: str = "") -> None:
+        """``unit``: only curves whose name ends with it (one unit per axis)."""
+        super().__init__(parent)
+        self.store = store
+        self.unit = unit
+        self.title = title
+        self.theme = theme
+        self.stream: str | None = None
+        self.live = True
+        self.curves: dict[str, Any] = {}
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.legend = QLabel("")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        lay.addWidget(self.legend)
+        self.widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.widget.setAccessibleName(f"Stream plot {title}".strip())
+        if title:
+            self.widget.setLabel("left", title)
+            self.widget.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
+        self.widget.setMenuEnabled(False)
+        self.widget.setMouseEnabled(x=False, y=False)
+        self.widget.hideButtons()
+        self.widget.showGrid(x=True, y=True, alpha=0.25)
+        self.widget.getPlotItem().getViewBox().setAutoVisible(y=True)
+        self.shown: list[str] = []
+        lay.addWidget(self.widget, 1)
+        self.timer = QTimer(self)
+        self.timer.setInterval(100)  # 10 Hz
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    def _pen(self, i: int) -> Any:
+        c = self.theme.curves
+        return pg.mkPen(c[i % len(c)], width=2, style=_STYLES[(i // len(c)) % len(_STYLES)])
+
+    def wants(self, name: str) -> bool:
+        return not self.unit or self.unit in name.split(" leg ")[0].split(" ")[-1:]
+
+    def _curve(self, name: str) -> Any:
+        curve = self.curves.get(name)
+        if curve is None:
+            curve = pg.PlotDataItem(pen=self._pen(len(self.curves)), name=name,
+                                    connect="finite", clipToView=True, autoDownsample=True,
+                                    downsampleMethod="peak", antialias=False)
+            self.widget.addItem(curve)
+            self.curves[name] = curve
+        if name not in self.shown:
+            self.shown.append(name)
+            self._legend()
+        return curve
+
+    def _legend(self) -> None:
+        names = list(self.curves)
+        dash = ("solid", "dashed", "dotted")
+        parts = []
+        for name in self.shown:
+            i = names.index(name)
+            c = self.theme.curves
+            style = dash[(i // len(c)) % len(dash)]
+            parts.append(f'<span style="color:{c[i % len(c)]}">■</span> {name} '
+                         f"<small>({style})</small>")
+        self.legend.setText("&nbsp;&nbsp; ".join(parts) or "no data yet")
+
+    def clear(self) -> None:
+        for curve in self.curves.values():
+            curve.setData([], [])
+        self.shown = []
+        self._legend()
+
+    def show_stream(self, stream: str | None) -> None:
+        self.stream, self.live = stream, True
+        self.clear()
+        self.refresh(force=True)
+
+    def show_history(self, series: dict[str, tuple[list[float], list[float | None]]],
+                     start: float, end: float) -> None:
+        self.live = False
+        self.clear()
+        for name, (t, v) in series.items():
+            if not self.wants(name):
+                continue
+            self._curve(name).setData(np.asarray(t, dtype=float),
+                                      np.asarray([np.nan if x is None else x for x in v],
+                                                 dtype=float))
+        self.widget.setXRange(start, end, padding=0)
+
+    def refresh(self, force: bool = False) -> None:
+        if not self.live or self.stream is None:
+            return
+        dirty = self.store.take_dirty()
+        for key in self.store.keys_for(self.stream):
+            if not self.wants(key[1]):
+                continue
+            if force or key in dirty or key[1] not in self.curves:
+                t, v = self.store.buffers[key].arrays()
+                self._curve(key[1]).setData(t, v)
+        now = time.time()
+        self.widget.setXRange(now - LIVE_WINDOW_S, now, padding=0)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.widget.setBackground(theme.base)
+        for i, curve in enumerate(self.curves.values()):
+            curve.setPen(self._pen(i))
+        self._legend()
+
+    def point_count(self) -> int:
+        total = 0
+        for name, curve in self.curves.items():
+            if name not in self.shown:
+                continue
+            x, _ = curve.getData()
+            total += 0 if x is None else len(x)
+        return total

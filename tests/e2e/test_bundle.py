@@ -1,0 +1,37 @@
+"""The PyInstaller bundle (`make bundle`) starts offscreen and reaches its painted main
+window. Builds the bundle first when dist/ has none (a few minutes)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+pytestmark = pytest.mark.slow
+BUNDLE = ROOT / "dist" / "flypack-desktop" / "flypack-desktop"
+
+
+def test_bundle_reaches_main_window(tmp_path: Path) -> None:
+    if not BUNDLE.exists():
+        r = subprocess.run(["make", "bundle"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=1200)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        assert "bundle size:" in r.stdout
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.update(QT_QPA_PLATFORM="offscreen", FLYPACK_CONFIG_DIR=str(tmp_path),
+               PATH="/usr/bin:/bin")  # nothing from the venv: the bundle must carry it all
+    start = time.monotonic()
+    r = subprocess.run([str(BUNDLE), "--smoke"], env=env, capture_output=True, text=True,
+                       timeout=120, cwd=tmp_path)
+    took = time.monotonic() - start
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "main window ready (FleetWindow" in r.stdout, r.stdout + r.stderr[-2000:]
+    print(f"bundle start to painted main window: {took:.2f} s")
+    help_ = subprocess.run([str(BUNDLE), "--help"], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert help_.returncode == 0 and "flypack-desktop" in help_.stdout
