@@ -147,7 +147,10 @@ def test_login_live_rtt_plot_alarm_ack_stale(qtbot: QtBot, qapp: QApplication,
         await until(
             lambda: sum(r.rtt_ms is not None for r in d.board.rows) >= 3
             and d.plot.point_count() >= 6, 40,
-            "live RTT for 3 devices and plot points (are server_agent probes wired?)", agent_log)
+            "live RTT for 3 devices and plot points",
+            lambda: (f"rows with RTT: {sum(r.rtt_ms is not None for r in d.board.rows)}, "
+                     f"plot points: {d.plot.point_count()}, selected: "
+                     f"{d.devices.selected_ids()}; " + agent_log()))
         names = {r.device.name: r for r in d.board.rows}
         assert names["enc-01"].state.value == "up"
         rtt = d.device_model.data(d.device_model.index(0, 4))
