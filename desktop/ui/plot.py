@@ -145,9 +145,13 @@ class RttPlot(QWidget):
         return min(self.window_s, max(MIN_SPAN_S, now - oldest + 2.0))
 
     def point_count(self) -> int:
-        """Points currently drawn (for tests and the screenshot tool)."""
+        """Points handed to the curves (for tests and the screenshot tool).
+
+        Not ``getData()``: that is what survives clip-to-view and peak downsampling, which
+        depends on the widget's size and can stay small while data keeps arriving.
+        """
         total = 0
         for curve in self.curves.values():
-            x, _ = curve.getData()
+            x = curve.xData
             total += 0 if x is None else len(x)
         return total
