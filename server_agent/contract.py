@@ -10,8 +10,9 @@ ratios are 0..1; Prometheus metrics use base units (seconds) instead. A missing 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -113,6 +114,29 @@ class ProbeStatus(Wire):
     baseline_rtt_ms: float | None = None
     last_t: float | None = None
     error: str | None = Field(default=None, description="Why the probe cannot run, if it cannot.")
+
+
+class ProbeLike(Protocol):
+    """What deciding a device's state needs of a probe result (agent or desktop side)."""
+
+    @property
+    def up(self) -> bool | None: ...
+
+    @property
+    def loss_ratio(self) -> float | None: ...
+
+
+def device_state(probes: Iterable[ProbeLike]) -> DeviceState:
+    """The one rule, shared by agent and desktop: all probes down -> down, any down or lossy
+    -> degraded, all up -> up, no result yet -> unknown."""
+    probes = list(probes)
+    ups = [p.up for p in probes if p.up is not None]
+    if not ups:
+        return DeviceState.unknown
+    if not any(ups):
+        return DeviceState.down
+    lossy = any((p.loss_ratio or 0) > 0 for p in probes)
+    return DeviceState.up if all(ups) and not lossy else DeviceState.degraded
 
 
 class Device(Wire):

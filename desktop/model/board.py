@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from server_agent.contract import Device, DeviceState, ProbeStatus, WireSample
+from server_agent.contract import Device, DeviceState, ProbeStatus, WireSample, device_state
 
 PROBE_SERIES = {
     "flypack_probe_rtt_seconds": "rtt_ms",
@@ -37,15 +37,7 @@ class ProbeLive:
         return cls(p.up, p.rtt_ms, p.jitter_ms, p.loss_ratio, p.last_t)
 
 
-def derive_state(probes: Iterable[ProbeLive]) -> DeviceState:
-    probes = list(probes)
-    ups = [p.up for p in probes if p.up is not None]
-    if not ups:
-        return DeviceState.unknown
-    if not any(ups):
-        return DeviceState.down
-    lossy = any((p.loss_ratio or 0) > 0 for p in probes)
-    return DeviceState.up if all(ups) and not lossy else DeviceState.degraded
+derive_state = device_state  # the agent's rule, from the shared contract
 
 
 @dataclass

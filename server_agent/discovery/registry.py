@@ -14,17 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from server_agent.config import DeviceSection
-from server_agent.contract import Device, DeviceState, ProbeStatus
+from server_agent.contract import Device, ProbeStatus, device_state
 
-
-def derive_state(probes: Iterable[ProbeStatus]) -> DeviceState:
-    ups = [p.up for p in probes if p.up is not None]
-    if not ups:
-        return DeviceState.unknown
-    if not any(ups):
-        return DeviceState.down
-    lossy = any((p.loss_ratio or 0) > 0 for p in probes)
-    return DeviceState.up if all(ups) and not lossy else DeviceState.degraded
+derive_state = device_state  # the shared rule (contract.device_state)
 
 
 class DeviceRegistry:
