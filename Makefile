@@ -19,7 +19,7 @@ test: setup
 # The desktop's end-to-end tests get a process of their own: the Qt event loop must not
 # share a process with what the integration tests leave behind (threads, loops, engines).
 test-e2e: setup
-	$(PY) -m pytest -q -m slow --ignore=tests/e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -q -m slow tests/unit tests/integration tests/lab $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(PY) -m pytest -q -m slow tests/e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 bench: setup
