@@ -173,6 +173,19 @@ class Device(Wire):
     notes: str = ""
 
 
+class PathHop(Wire):
+    """One hop of a stream's path, in signal order (encoder -> switch -> SRT link -> decoder).
+
+    ``device`` hops name an inventory device (id or name); ``link`` hops are a transport
+    between two devices whose figures come from leg ``leg`` (SRT statistics, UDP/RTP loss);
+    ``analysis`` hops are where the agent analyses the stream (TS / IP figures of ``leg``)."""
+
+    name: str = Field(min_length=1, max_length=80)
+    kind: Literal["device", "link", "analysis"]
+    device: str | None = Field(default=None, description="Inventory device id or name")
+    leg: int | None = Field(default=None, ge=1, le=2, description="1-based leg of the figures")
+
+
 class StreamSpec(Wire):
     """What defines a monitored stream (``POST /api/v1/streams``, ``[[streams]]``)."""
 
@@ -186,6 +199,8 @@ class StreamSpec(Wire):
     buffer_ms: float = Field(default=50.0, gt=0, le=10000, description="ST 2022-7 buffer")
     tr101290: dict[str, float] = Field(
         default_factory=dict, description="Threshold overrides, e.g. {'pcr_repetition_s': 0.1}")
+    path: list[PathHop] = Field(default_factory=list, max_length=32,
+                                description="Ordered hops for the first-failing-hop view")
 
 
 class StreamPatch(Wire):
@@ -198,6 +213,32 @@ class StreamPatch(Wire):
     bitrate_max_bps: float | None = Field(default=None, ge=0)
     buffer_ms: float | None = Field(default=None, gt=0, le=10000)
     tr101290: dict[str, float] | None = None
+    path: list[PathHop] | None = None
+
+
+class SrtLegStats(Wire):
+    """SRT figures of one leg, sampled at 10 Hz (design §8, §9). ``mode`` says where they come
+    from: the device's own statistics, the agent's monitoring copy, or the agent as relay.
+    While disconnected, counts and rates are 0 and RTT / buffer are null."""
+
+    mode: Literal["device", "monitor", "relay"]
+    state: Literal["connected", "connecting", "disconnected"]
+    rtt_ms: float | None = None
+    rtt_ms_max: float | None = None
+    bandwidth_bps: float | None = Field(default=None, description="libsrt's estimate")
+    receive_rate_bps: float | None = None
+    send_rate_bps: float | None = None
+    packets_received: int = 0
+    packets_lost: int = Field(default=0, description="Gaps seen before retransmission")
+    packets_retransmitted: int = 0
+    packets_dropped: int = Field(default=0, description="Too late to play: real loss")
+    packets_belated: int = 0
+    receive_buffer_ms: float | None = None
+    latency_ms: float | None = Field(default=None, description="Negotiated TSBPD latency")
+    flow_window: int | None = None
+    reconnects: int = 0
+    encrypted: bool | None = None
+    advice: str | None = Field(default=None, description="Latency advisor's suggestion")
 
 
 class StreamLegStatus(Wire):
@@ -212,6 +253,20 @@ class StreamLegStatus(Wire):
     df_ms: float | None = None
     join_ms: float | None = None
     error: str | None = Field(default=None, description="Why the leg cannot be received")
+    srt: SrtLegStats | None = None
+
+
+class HopStatus(Wire):
+    """A path hop's health: its device's probes and status, its SRT figures, the TS / IP
+    figures where the stream is analysed. Hops after the first failing one whose trouble it
+    explains say ``caused_upstream`` instead of raising alarms of their own."""
+
+    name: str
+    kind: Literal["device", "link", "analysis"]
+    device: str | None = None
+    leg: int | None = None
+    state: Literal["ok", "failing", "caused_upstream", "unknown"] = "unknown"
+    reasons: list[str] = Field(default_factory=list, description="Why, in words")
 
 
 class Stream(Wire):
@@ -232,6 +287,9 @@ class Stream(Wire):
     leg_status: list[StreamLegStatus] = Field(default_factory=list)
     dual_path: dict[str, Any] | None = None
     alarms: list[str] = Field(default_factory=list, description="Active alarm rules")
+    path: list[HopStatus] = Field(default_factory=list)
+    first_failing_hop: str | None = Field(default=None, description="Name of the first "
+                                          "failing hop of the path, if any")
 
 
 # --- alarms -----------------------------------------------------------------------------
