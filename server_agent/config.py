@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from server_agent.contract import DeviceRole
+from server_agent.contract import DeviceRole, PathHop
 from server_agent.jobs.settings import JobsSection
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -218,6 +218,8 @@ class StreamSection(_Table):
     bitrate_max_bps: float | None = Field(default=None, ge=0)
     buffer_ms: float = Field(default=50.0, gt=0, le=10000)
     tr101290: dict[str, float] = Field(default_factory=dict)
+    path: list[PathHop] = Field(default_factory=list, max_length=32,
+                                description="Hops in signal order ([[streams.path]])")
 
     @field_validator("id")
     @classmethod
@@ -239,6 +241,13 @@ class StreamSection(_Table):
         from server_agent.video.streams.settings import check_thresholds
 
         return check_thresholds(v)
+
+    @model_validator(mode="after")
+    def _path(self) -> StreamSection:
+        from server_agent.video.paths import validate_path
+
+        validate_path(self.path, len(self.legs))  # devices are checked when it runs
+        return self
 
 
 class LoadgenSection(_Table):

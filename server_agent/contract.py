@@ -254,6 +254,8 @@ class StreamLegStatus(Wire):
     join_ms: float | None = None
     error: str | None = Field(default=None, description="Why the leg cannot be received")
     srt: SrtLegStats | None = None
+    srt_relay_out: SrtLegStats | None = Field(
+        default=None, description="In-path relay (opt-in): the outgoing SRT leg's figures")
 
 
 class HopStatus(Wire):

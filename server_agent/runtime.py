@@ -119,7 +119,9 @@ def build_services(config: AgentConfig) -> Services:
     from server_agent.discovery.setup import attach_discovery
 
     svc.discovery = attach_discovery(svc)  # after sim: its devices win address clashes
-    svc.stream_service = StreamService(config, db, bus, svc.alarms, extra=list(svc.streams))
+    svc.stream_service = StreamService(config, db, bus, svc.alarms, extra=list(svc.streams),
+                                       devices=svc.devices,  # path device hops
+                                       secrets=svc.credentials.get)  # SRT passphrase_ref
     svc.tasks["streams"] = svc.stream_service.run
     if config.jobs.enabled:
         from server_agent.jobs.setup import attach_jobs

@@ -15,6 +15,11 @@ Loss and reachability: while a probe is unreachable, the loss alarm does not rai
 unreachable alarm says it all), and after the device is back the losses of the outage still
 in the loss window do not raise it either: only a loss ratio that rises again, i.e. new loss,
 does.
+
+Correlation along stream paths: :meth:`AlarmEngine.hold_devices` names the devices whose
+trouble an upstream hop explains (the stream service works that out each second). Their probe
+alarms are held back instead of raised (and active ones are taken back) while that lasts; a
+held alarm whose condition still holds is raised when the device is no longer explained.
 """
 
 from __future__ import annotations
@@ -60,6 +65,14 @@ class _Subject:
         return f"{rule}/{self.device}/{self.probe}"
 
 
+@dataclass(frozen=True, slots=True)
+class _HeldAlarm:
+    rule: str
+    device: str
+    message: str
+    value: float | None
+
+
 class AlarmEngine:
     def __init__(self, config: AlarmsSection, db: Database, bus: LiveBus,
                  registry: DeviceRegistry, *, flypack: str = "flypack-01",
@@ -75,6 +88,8 @@ class AlarmEngine:
         self._budgets: dict[str, float | None] = {}
         self._budgets_at = -1e18
         self._error_logged_at = -1e18
+        self._causes: dict[str, str] = {}  # device -> why its alarms are held (paths)
+        self._held: dict[str, _HeldAlarm] = {}  # key -> a raise waiting for its release
         self._handlers: dict[str, Callable[[_Subject, float, float | None], None]] = {
             pm.PROBE_UP.name: self._on_up,
             pm.PROBE_LOSS.name: self._on_loss,
@@ -124,6 +139,23 @@ class AlarmEngine:
         self.bus.publish_event("alarm.raised", alarm.model_dump(mode="json"))
         self.publish_counts(t)
         return alarm
+
+    def hold_devices(self, causes: dict[str, str], t: float) -> None:
+        """Hold the probe alarms of ``causes``' devices (device -> why), release the others."""
+        self._causes = causes
+        for key, h in list(self._held.items()):
+            if h.device not in causes:
+                del self._held[key]
+                self.raise_alarm(key, h.rule, SEVERITY[h.rule], h.message, t, device=h.device,
+                                 value=h.value)
+        for key, a in list(self._active.items()):
+            if a.device is not None and a.device in causes and a.rule in SEVERITY:
+                self.clear_alarm(key, t)
+                self._held[key] = _HeldAlarm(a.rule, a.device, a.message, a.value)
+
+    def held(self) -> dict[str, str]:
+        """Alarm key -> why it is held back (for logs and tests)."""
+        return {k: self._causes.get(h.device, "") for k, h in self._held.items()}
 
     def clear_alarm(self, key: str, t: float) -> Alarm | None:
         known = self._active.pop(key, None)
@@ -193,11 +225,15 @@ class AlarmEngine:
 
     def _apply(self, sub: _Subject, rule: str, tr: Transition, t: float, message: str,
                value: float | None) -> None:
-        if tr == "raise":
-            self.raise_alarm(sub.key(rule), rule, SEVERITY[rule], message, t,
-                             device=sub.device, value=value)
-        elif tr == "clear":
-            self.clear_alarm(sub.key(rule), t)
+        key = sub.key(rule)
+        if tr == "raise" and sub.device in self._causes:
+            self._held[key] = _HeldAlarm(rule, sub.device, message, value)
+            log.info("alarm held (%s): %s", self._causes[sub.device], message)
+        elif tr == "raise":
+            self.raise_alarm(key, rule, SEVERITY[rule], message, t, device=sub.device,
+                             value=value)
+        elif tr == "clear" and self._held.pop(key, None) is None:
+            self.clear_alarm(key, t)
 
     def _on_up(self, sub: _Subject, t: float, v: float | None) -> None:
         if v is None:

@@ -23,6 +23,7 @@ DEFINITION_MODULES = [
     "server_agent.alarms.metric_defs",
     "server_agent.live.loadgen",
     "server_agent.video.metric_defs",
+    "server_agent.video.srt.metric_defs",
     "server_agent.jobs.metric_defs",
     "server_agent.discovery.metric_defs",
 ]

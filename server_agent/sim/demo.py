@@ -96,6 +96,9 @@ def banner(info: DemoInfo) -> str:
         "-H 'content-type: application/json' -d '{\"loss_ratio\": 0.2, \"latency_ms\": 50}'",
         f"  curl -X DELETE {u}/api/v1/sim/faults -H \"Authorization: Bearer $TOKEN\"",
         "",
+        "a stream's path and its first failing hop (a fault on rtr-01 or link-01 moves it):",
+        f"  curl -s {u}/api/v1/streams/sim-enc-01 -H \"Authorization: Bearer $TOKEN\"",
+        "",
         "Ctrl-C to stop",
         "",
     ]

@@ -42,7 +42,8 @@ class FaultBook:
     def _check(self, device: str) -> None:
         if device not in self._devices:
             raise FaultError(404, f"no simulated device {device!r}",
-                             "list the simulated devices at /api/v1/sim/devices")
+                             "list the simulated devices at /api/v1/sim/devices (stream "
+                             "links, link-NN, are hops of the streams' paths)")
 
     def get(self, device: str) -> SimFault:
         return self._faults.get(device, NO_FAULT)

@@ -7,6 +7,11 @@ A segment looks like the seed's Flypack-01 at small scale (``small``: 12 encoder
     base 127.77.0.0   encoders 127.77.1.N   decoders 127.77.2.N   routers 127.77.3.N
                       switches 127.77.4.N   endpoints 127.77.5.N  stream targets 127.77.200.N
 
+Each stream has a path, in signal order: its encoder -> a switch -> a router -> its link
+``link-NN`` -> the agent's analysis (``sim-enc-01``: enc-01, sw-01, rtr-01, link-01; streams
+share switches and routers round robin). A fault on any of them (``down``, ``loss_ratio``)
+hits the stream's datagrams, as it would on a real path; links are fault targets of their own.
+
 Vendor and model strings are plausible broadcast kit, descriptive only; the sysObjectIDs use
 the vendors' enterprise arcs for flavour and are not claimed to match real products.
 """
@@ -18,7 +23,7 @@ import os
 from dataclasses import dataclass
 
 from server_agent.config import DeviceSection, SimSection
-from server_agent.contract import DeviceRole
+from server_agent.contract import DeviceRole, HopStatus
 
 ROLE_OCTET = {DeviceRole.encoder: 1, DeviceRole.decoder: 2, DeviceRole.router: 3,
               DeviceRole.switch: 4, DeviceRole.endpoint: 5}
@@ -88,10 +93,24 @@ class SimStreamSpec:
     device: str
     address: str
     port: int
+    via: tuple[str, ...] = ()  # switch, router: devices the stream passes on its way
+    link: str | None = None  # the link towards the agent, a fault target of its own
 
     @property
     def url(self) -> str:
         return f"udp://@{self.address}:{self.port}"
+
+    @property
+    def carriers(self) -> tuple[str, ...]:
+        """Everything whose fault hits the stream's datagrams, in signal order."""
+        return (self.device, *self.via, *((self.link,) if self.link else ()))
+
+    def path(self) -> list[HopStatus]:
+        """The stream's path hops (states unknown until the agent judges them)."""
+        hops = [HopStatus(name=d, kind="device", device=d) for d in (self.device, *self.via)]
+        if self.link:
+            hops.append(HopStatus(name=self.link, kind="link", leg=1))
+        return [*hops, HopStatus(name="agent", kind="analysis", leg=1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +149,13 @@ def _addr(base: str, octet: int, n: int) -> str:
     return str(ipaddress.IPv4Address(int(ipaddress.IPv4Address(base)) + octet * 256 + n))
 
 
+def _nth(role: DeviceRole, i: int, counts: dict[DeviceRole, int]) -> tuple[str, ...]:
+    """The device of ``role`` that stream ``i`` (1-based) passes: round robin."""
+    prefix, width = PREFIX[role]
+    n = counts[role]
+    return (f"{prefix}-{(i - 1) % n + 1:0{width}d}",) if n else ()
+
+
 def build_devices(cfg: SimSection) -> list[SimDevice]:
     counts = SCALES[cfg.scale]
     out: list[SimDevice] = []
@@ -143,13 +169,19 @@ def build_devices(cfg: SimSection) -> list[SimDevice]:
                 stream = SimStreamSpec(
                     id=f"sim-{name}", title=f"{name} program (simulated)", device=name,
                     address=_addr(cfg.base_address, STREAM_OCTET, i),
-                    port=cfg.stream_port + i - 1)
+                    port=cfg.stream_port + i - 1, link=f"link-{i:02d}",
+                    via=(*_nth(DeviceRole.switch, i, counts), *_nth(DeviceRole.router, i, counts)))
             out.append(SimDevice(
                 name=name, role=role, address=_addr(cfg.base_address, ROLE_OCTET[role], i),
                 kind=kinds[(i - 1) % len(kinds)],
                 location=f"Flypack-01 rack {1 + (len(out) // 24)}, U{1 + len(out) % 24}",
                 stream=stream))
     return out
+
+
+def stream_links(devices: list[SimDevice]) -> list[str]:
+    """The links of the streams' paths (fault targets beside the devices)."""
+    return [d.stream.link for d in devices if d.stream and d.stream.link]
 
 
 def device_section(dev: SimDevice, ports: SimPorts) -> DeviceSection:

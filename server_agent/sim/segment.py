@@ -20,11 +20,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from server_agent.config import ConfigError, DeviceSection, SimSection
-from server_agent.contract import SimDeviceInfo, Stream
+from server_agent.contract import DeviceRole, SimDeviceInfo, Stream
 from server_agent.sim.faults import FaultBook
-from server_agent.sim.model import SimDevice, build_devices, device_section, resolve_ports
+from server_agent.sim.model import (
+    SimDevice,
+    build_devices,
+    device_section,
+    resolve_ports,
+    stream_links,
+)
 from server_agent.sim.services import DeviceServices, base_status
 from server_agent.sim.snmp import SnmpSimError, SnmpSimProcess
+from server_agent.sim.srt_stats import SimSrtOutput
 from server_agent.sim.streamer import StreamSender, run_senders
 from server_agent.sim.ts import Clip, ClipError, default_cache_dir, encode_clip
 
@@ -46,7 +53,8 @@ class SimulatedSegment:
         self.devices: list[SimDevice] = build_devices(cfg)
         self.by_name = {d.name: d for d in self.devices}
         self.cache_dir = cache_dir or cfg.cache_dir or default_cache_dir()
-        self.faults = FaultBook(self.by_name, [d.name for d in self.devices if d.stream])
+        self.faults = FaultBook([*self.by_name, *stream_links(self.devices)],
+                                [d.name for d in self.devices if d.stream])
         self.snmp = SnmpSimProcess(cfg, self.devices, self.faults) if cfg.snmp else None
         self.services: dict[str, DeviceServices] = {}
         self.senders: dict[str, StreamSender] = {}
@@ -62,6 +70,8 @@ class SimulatedSegment:
             self.notes.append("ffmpeg is not installed: the simulated encoders send no "
                               "streams (apt-get install ffmpeg)")
         self.faults.on_change(self._faults_changed)
+        self.srt = {d.name: SimSrtOutput(d.name, d.address, self.faults, cfg.stream_mbps)
+                    for d in self.devices if d.role is DeviceRole.encoder}  # SRT figures
 
     def _clip_path(self) -> Path:
         return self.cache_dir / f"clip-{self.cfg.stream_mbps:g}M-10s-v1.ts"
@@ -74,8 +84,8 @@ class SimulatedSegment:
     def streams(self) -> list[Stream]:
         if not self._clip_ok:
             return []
-        return [Stream(id=d.stream.id, title=d.stream.title, legs=[d.stream.url])
-                for d in self.devices if d.stream]
+        return [Stream(id=d.stream.id, title=d.stream.title, legs=[d.stream.url],
+                       path=d.stream.path()) for d in self.devices if d.stream]
 
     def device_info(self) -> list[SimDeviceInfo]:
         return [SimDeviceInfo(
@@ -94,6 +104,8 @@ class SimulatedSegment:
         if dev.name in self.restarts:
             count, at = self.restarts[dev.name]
             st["output"].update(restarts=count, started_at=at)
+        if dev.name in self.srt:
+            st["srt"] = self.srt[dev.name].status()
         return st
 
     def restart_output(self, dev: SimDevice) -> dict[str, Any]:

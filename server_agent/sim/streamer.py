@@ -3,7 +3,8 @@
 One task ticks every 10 ms and, for each stream, sends the datagrams due by then at the mux
 rate (CBR: byte position / rate), so pacing does not drift with timer jitter. The task runs
 until it is cancelled (the segment's ``stop``). Traffic goes from the encoder's loopback
-address to the stream's loopback target; a ``down`` encoder, loss and TS errors apply here.
+address to the stream's loopback target; a ``down`` encoder, loss and TS errors apply here,
+and so do ``down`` and loss of the switch, router and link on the stream's path.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ class StreamSender:
             buf = self.replayer.next_datagram()
             self._produced += 1
             buf = inj.apply(buf, dt / due)
-            if self.faults.lost(self.spec.device) or not buf or self.sock is None:
+            lost = any(self.faults.lost(d) for d in self.spec.carriers)
+            if lost or not buf or self.sock is None:
                 self.datagrams_lost += 1
                 continue
             try:

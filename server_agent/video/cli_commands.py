@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -34,7 +35,7 @@ def cmd_stream_check(args: argparse.Namespace) -> int:
     urls = [args.url] + ([args.url2] if args.url2 else [])
     try:
         doc = asyncio.run(run_check(urls, args.seconds, expected_dscp=args.dscp,
-                                    buffer_ms=args.buffer_ms))
+                                    buffer_ms=args.buffer_ms, secrets=_secrets(args.config)))
     except ReceiverError as exc:
         raise VideoCliError(str(exc)) from None
     if args.json:
@@ -47,8 +48,30 @@ def cmd_stream_check(args: argparse.Namespace) -> int:
             print(f"  {c:<36} {n}")
         if "dual_path" in doc:
             print(f"  2022-7: {doc['dual_path']}")
+        for i, leg in enumerate(doc["legs"]):
+            for key in ("srt", "srt_relay_out"):
+                if key in leg:
+                    print(f"  SRT leg {i + 1}{' out' if key != 'srt' else ''}: "
+                          + ", ".join(f"{k}={v}" for k, v in leg[key].items()
+                                      if k != "advice"))
+                    if leg[key]["advice"]:
+                        print(f"  advice: {leg[key]['advice']}")
         print("alarms: " + ("; ".join(doc["alarms"]) or "none"), file=sys.stdout)
     return 1 if args.fail_on_alarm and doc["alarms"] else 0
+
+
+def _secrets(config: str | None) -> Callable[[str], str | None] | None:
+    """The agent's credential store (for srt://...&passphrase_ref=NAME), from --config."""
+    if config is None:
+        return None
+    from server_agent.auth.credentials import CredentialStore
+    from server_agent.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(Path(config))
+    except ConfigError as exc:
+        raise VideoCliError(str(exc)) from None
+    return CredentialStore(cfg.agent.state_dir / "credentials.json").get
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,8 +79,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     t.add_argument("file")
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=cmd_ts_analyze)
-    s = sub.add_parser("stream-check", help="join a live UDP/RTP stream for N seconds")
-    s.add_argument("url", help="udp://@GROUP:PORT[?source=IP&iface=NAME] or rtp://…")
+    s = sub.add_parser("stream-check", help="join a live UDP/RTP/SRT stream for N seconds")
+    s.add_argument("url", help="udp://@GROUP:PORT[?source=IP&iface=NAME], rtp://… or "
+                   "srt://HOST:PORT?mode=caller|listener&latency=MS")
     s.add_argument("url2", nargs="?", help="second leg (ST 2022-7; rtp://)")
     s.add_argument("--seconds", type=float, default=5.0)
     s.add_argument("--json", action="store_true")
@@ -65,4 +89,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     s.add_argument("--dscp", type=int, choices=range(64), metavar="0..63",
                    help="expected DSCP (e.g. 46); a different marking is an alarm")
     s.add_argument("--buffer-ms", type=float, default=50.0, help="ST 2022-7 buffer")
+    s.add_argument("--config", help="agent TOML file, for SRT passphrase_ref= (its "
+                   "credential store)")
     s.set_defaults(func=cmd_stream_check)

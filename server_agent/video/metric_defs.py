@@ -63,3 +63,6 @@ TS_SEVERELY_ERRORED_SECONDS = declare(
 TS_COUNTERS = {c: declare(f"flypack_ts_{c}_total", "counter",
                           f"TR 101 290 {c} count since the stream started.", _S)
                for c in COUNTERS}
+STREAM_HOP_OK = declare("flypack_stream_hop_ok", "gauge",
+                        "Stream path hop health: 1 ok, 0 failing or caused upstream "
+                        "(missing while unknown).", ("flypack", "stream", "hop"))

@@ -1,5 +1,6 @@
 """Stream analysis benchmarks: ts-analyze vs a bare numpy pass (~400 MB, fresh processes),
-analysis CPU for 50 x 20 Mb/s in 100 ms chunks, receive + analysis CPU for 10 x 10 Mb/s UDP."""
+analysis CPU for 50 x 20 Mb/s in 100 ms chunks, receive + analysis CPU for 10 x 10 Mb/s UDP
+and for 5 x 10 Mb/s SRT."""
 
 from __future__ import annotations
 
@@ -110,9 +111,19 @@ def udp_streams() -> list[Row]:
                 f"datagrams {res['received']}/{res['sent']}, cc errors {res['cc']}")]
 
 
+def srt_streams() -> list[Row]:
+    out = subprocess.run([sys.executable, "-m", "tests.bench.srt_rx"], capture_output=True,
+                         text=True, check=True, timeout=120).stdout
+    res = json.loads(out)
+    return [Row("receive+analysis 5 x 10 Mb/s SRT (loopback, 5 s)", "CPU (one core)",
+                res["cpu_pct"], "%", "", None,
+                f"packets {res['received']}/{res['sent']}, dropped {res['dropped']}, "
+                f"cc errors {res['cc']}")]
+
+
 def run() -> list[Row]:
     rows: list[Row] = []
-    for fn in (throughput, fifty_streams, udp_streams):
+    for fn in (throughput, fifty_streams, udp_streams, srt_streams):
         try:
             rows += fn()
         except Exception as exc:  # report, do not hide

@@ -36,10 +36,19 @@ def one_line(r: subprocess.CompletedProcess[str]) -> str:
     ("http://@:5000", "unknown scheme 'http'"),
     ("udp://@:5000?ttl=3", "unknown parameter(s) ttl"),
     ("udp://@127.0.0.1:5000?source=127.0.0.2", "source= needs a multicast group"),
-    ("srt://127.0.0.1:9000?mode=caller", "part II"),
+    ("srt://:9000?mode=caller", "mode=caller needs a host"),
+    ("srt://127.0.0.1:9000?passphrase=abcdefghijkl", "never goes into a URL"),
+    ("srt://127.0.0.1:9000?passphrase_ref=main", "names no secret in the agent's credential"),
 ])
 def test_malformed_url_is_one_line_and_exit_2(url: str, says: str) -> None:
     assert says in one_line(check(url, "--seconds", "1"))
+
+
+def test_srt_nobody_to_call_is_exit_2() -> None:
+    port = free_port(kind=socket.SOCK_DGRAM)
+    err = one_line(check(f"srt://127.0.0.1:{port}?mode=caller", "--seconds", "1.5"))
+    assert f"no SRT connection on srt://127.0.0.1:{port}?mode=caller in 1.5 s" in err
+    assert "is the source listening there" in err
 
 
 def test_bad_seconds_is_exit_2() -> None:

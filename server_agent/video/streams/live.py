@@ -12,6 +12,8 @@ from server_agent.alarms.rules import Sustained
 from server_agent.contract import Severity, StreamLegStatus, StreamSpec
 from server_agent.live.bus import Sample, sample
 from server_agent.video import metric_defs as m
+from server_agent.video.srt import samples as srt
+from server_agent.video.srt.leg import SecretLookup, SrtLeg
 from server_agent.video.streams.settings import settings_of
 from server_agent.video.ts.checks import COUNTERS, P1
 from server_agent.video.udp.errors import ReceiverError
@@ -23,7 +25,7 @@ RULES: dict[str, Severity] = {"no_signal": Severity.critical, "dscp": Severity.m
                               "rtp_loss": Severity.major, "dual_lost_both": Severity.major,
                               "dual_skew": Severity.minor, "bitrate": Severity.major,
                               **{c: (Severity.major if c in P1 else Severity.minor)
-                                 for c in COUNTERS}}
+                                 for c in COUNTERS}, **srt.RULES}
 
 
 @dataclass
@@ -41,6 +43,7 @@ class LiveStream:
     _pid_prev: npt.NDArray[np.int64] | None = None
     _second: float = 0.0
     bitrate_bps: float | None = None
+    secrets: SecretLookup | None = None  # passphrase_ref -> the credential store's secret
 
     def open(self, loop: object) -> None:
         import asyncio
@@ -50,7 +53,8 @@ class LiveStream:
             self.rx = StreamReceiver([parse_url(u) for u in self.spec.legs],
                                      expected_dscp=self.spec.expected_dscp,
                                      buffer_ms=self.spec.buffer_ms,
-                                     settings=settings_of(self.spec.tr101290))
+                                     settings=settings_of(self.spec.tr101290),
+                                     secrets=self.secrets)
             self.rx.start(loop)
             self.error = None
         except ReceiverError as exc:
@@ -70,6 +74,9 @@ class LiveStream:
         lab = {"flypack": flypack, "stream": self.spec.id}
         out = [sample(m.TS_COUNTERS[c].name, lab, float(n), now)
                for c, n in rx.analyzer.counts.items()]
+        for i, leg in enumerate(rx.legs):
+            if isinstance(leg, SrtLeg):  # SRT figures at the full 10 Hz, connected or not
+                out += srt.leg_samples(leg, i, lab, now)
         if now - self._second >= 1.0:
             out += self._per_second(lab, now)
             self._second = now
@@ -98,10 +105,17 @@ class LiveStream:
             n = self._delta(c, an.counts[c])
             bad[c] = f"TR 101 290 {c}: {n} in the last second" if n else None
         silent = []
+        bad["srt_disconnected"] = bad["srt_dropped"] = None
         for i, leg in enumerate(rx.legs):
             st = leg.stats
             ll = {**lab, "leg": str(i + 1)}
             up = st.last_t is not None and now - st.last_t < 1.0
+            if isinstance(leg, SrtLeg):
+                for rule, msg in srt.problems(leg, i, self._delta(
+                        f"srtdrop{i}", srt.dropped_total(leg)), now).items():
+                    bad[rule] = "; ".join(x for x in (bad[rule], msg) if x) or None
+                if leg.device is not None:
+                    continue  # device-reported: the agent receives no payload of this leg
             if not up and (st.last_t is not None or now - leg.joined_at >= NO_SIGNAL_GRACE_S):
                 silent.append(str(i + 1))  # (a leg just joined gets a grace period first)
             out += [sample(m.STREAM_UP.name, ll, float(up), now),
@@ -181,12 +195,18 @@ class LiveStream:
                 continue
             leg = self.rx.legs[i]
             st = leg.stats
+            figures = leg.status() if isinstance(leg, SrtLeg) else []
             out.append(StreamLegStatus(
-                url=url, up=st.last_t is not None and now - st.last_t < 1.0,
+                url=url, up=(figures[0].state == "connected"
+                             if isinstance(leg, SrtLeg) and leg.device is not None
+                             else st.last_t is not None and now - st.last_t < 1.0),
                 bitrate_bps=st.bitrate_bps, datagrams=st.datagrams,
                 dscp_observed=st.dscp_observed,
                 rtp_lost=st.seq.lost if leg.url.rtp else None,
                 rtp_reordered=st.seq.reordered if leg.url.rtp else None,
                 rtp_duplicates=st.seq.duplicates if leg.url.rtp else None,
-                df_ms=st.df_ms, join_ms=leg.join_ms))
+                df_ms=st.df_ms, join_ms=leg.join_ms,
+                error=leg.error if isinstance(leg, SrtLeg) else None,
+                srt=figures[0] if figures else None,
+                srt_relay_out=figures[1] if len(figures) > 1 else None))
         return out

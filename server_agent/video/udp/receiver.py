@@ -4,7 +4,8 @@ merge for two RTP legs, and the TS analysis of the (merged) payload.
 Sockets are read on the event loop (``add_reader``) without blocking: each readable event
 drains the socket with ``recvmsg``, taking the DSCP (IP_RECVTOS) and the kernel's arrival
 time (SO_TIMESTAMPNS) from the ancillary data. The TS analysis runs on :meth:`tick` (10 Hz)
-over what arrived since the last tick.
+over what arrived since the last tick. ``srt://`` legs (:class:`~server_agent.video.srt.leg.
+SrtLeg`) receive on their own thread; the tick drains them and reads their SRT statistics.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import socket
 import struct
 import time
+from typing import TYPE_CHECKING
 
 from server_agent.video.ts import Tr101290Settings, TsAnalyzer
 from server_agent.video.udp.dual import DualPath
@@ -20,6 +22,10 @@ from server_agent.video.udp.flow import FlowStats
 from server_agent.video.udp.rtp import rtp_payload
 from server_agent.video.udp.sock import open_socket
 from server_agent.video.udp.url import StreamUrl
+
+if TYPE_CHECKING:
+    from server_agent.video.srt.leg import SecretLookup, SrtLeg
+    from server_agent.video.srt.url import SrtUrl
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 _ANC = socket.CMSG_SPACE(4) + socket.CMSG_SPACE(16)
@@ -79,12 +85,18 @@ class Leg:
 
 
 class StreamReceiver:
-    def __init__(self, urls: list[StreamUrl], *, expected_dscp: int | None = None,
-                 buffer_ms: float = 50.0, settings: Tr101290Settings | None = None) -> None:
-        self.legs: list[Leg] = []
+    def __init__(self, urls: list[StreamUrl | SrtUrl], *, expected_dscp: int | None = None,
+                 buffer_ms: float = 50.0, settings: Tr101290Settings | None = None,
+                 secrets: SecretLookup | None = None) -> None:
+        self.legs: list[Leg | SrtLeg] = []
         try:
             for u in urls:
-                self.legs.append(Leg(u, expected_dscp))
+                if isinstance(u, StreamUrl):
+                    self.legs.append(Leg(u, expected_dscp))
+                else:
+                    from server_agent.video.srt.leg import SrtLeg
+
+                    self.legs.append(SrtLeg(u, secrets))
         except BaseException:
             self.close()
             raise
@@ -98,11 +110,14 @@ class StreamReceiver:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         for i, leg in enumerate(self.legs):
-            loop.add_reader(leg.sock.fileno(), self._readable, i)
+            if isinstance(leg, Leg):
+                loop.add_reader(leg.sock.fileno(), self._readable, i)
+            else:
+                leg.start()
 
     def close(self) -> None:
         for leg in self.legs:
-            if self._loop is not None:
+            if self._loop is not None and isinstance(leg, Leg):
                 try:
                     self._loop.remove_reader(leg.sock.fileno())
                 except (ValueError, OSError):
@@ -125,6 +140,10 @@ class StreamReceiver:
     def tick(self, now: float | None = None) -> None:
         """Analyse what arrived; close the 1 s flow interval when it is due."""
         now = time.time() if now is None else now
+        for i, leg in enumerate(self.legs):
+            if not isinstance(leg, Leg):
+                self.read_leg(i)
+                leg.sample(now)
         if self.dual is not None:
             self._pending.extend(self.dual.release(now))
         if self._pending:

@@ -1,7 +1,8 @@
 """Stream URLs (design §8): ``udp://@group:port`` (multicast), ``udp://@:port`` (unicast
 listen on all addresses), ``udp://@addr:port`` (unicast on one local address), with
 ``?source=<ip>`` (source-specific multicast, IGMPv3) and ``?iface=<name|ip>``; ``rtp://``
-likewise (RTP header, RFC 3550, in front of the TS). ``srt://`` belongs to part II.
+likewise (RTP header, RFC 3550, in front of the TS). ``srt://`` URLs are parsed by
+:mod:`server_agent.video.srt.url`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from server_agent.video.srt.url import SrtUrl, parse_srt
 from server_agent.video.udp.errors import UrlError
 
-_SYNTAX = "use udp://@GROUP:PORT, udp://@:PORT or rtp://… (?source=IP&iface=NAME|IP)"
+_SYNTAX = ("use udp://@GROUP:PORT, udp://@:PORT, rtp://… (?source=IP&iface=NAME|IP) or "
+           "srt://HOST:PORT?mode=caller|listener")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +39,13 @@ class StreamUrl:
         return f"{self.scheme}://@{self.address or ''}:{self.port}" + (f"?{q}" if q else "")
 
 
-def parse_url(url: str) -> StreamUrl:
+def parse_url(url: str) -> StreamUrl | SrtUrl:
     try:
         parts = urlsplit(url.strip())
     except ValueError as exc:
         raise UrlError(f"{url!r} is not a URL ({exc}); {_SYNTAX}") from None
     if parts.scheme == "srt":
-        raise UrlError(f"{url!r}: srt:// streams arrive with stream analysis part II; "
-                       "use udp:// or rtp:// here")
+        return parse_srt(url)
     if parts.scheme not in ("udp", "rtp"):
         raise UrlError(f"{url!r}: unknown scheme {parts.scheme!r}; {_SYNTAX}")
     netloc = parts.netloc

@@ -1,0 +1,1 @@
+"""SRT monitoring (docs/srt.md): libsrt binding, connections, figures, advisor, device drivers."""

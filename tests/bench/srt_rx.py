@@ -1,0 +1,80 @@
+"""Receiver side of the SRT benchmark: 5 paced 10 Mb/s SRT callers (a child process, flypack's
+own libsrt binding as sender) on loopback, 5 StreamReceivers with srt:// listener legs here
+(receive thread + 10 Hz stats + TS analysis); prints receiver CPU as JSON. Bounded: 5 s."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+
+from server_agent.video.srt.leg import SrtLeg
+from server_agent.video.udp.receiver import StreamReceiver
+from server_agent.video.udp.url import parse_url
+from tests.support import free_port, stop_process
+
+SENDER = """
+import sys, time
+from server_agent.sim.ts import Clip, Replayer, default_cache_dir, encode_clip
+from server_agent.video.srt import lib
+from server_agent.video.srt.conn import Endpoint, SrtConnection
+ports = [int(p) for p in sys.argv[1:]]
+clip = Clip.load(encode_clip(default_cache_dir(), 10.0))
+srt = lib.load()
+conns = [SrtConnection(srt, Endpoint('127.0.0.1', p, 'caller', 120, None, sender=True))
+         for p in ports]
+for c in conns:
+    c.start()
+t1 = time.monotonic() + 5
+while any(c.state != 'connected' for c in conns) and time.monotonic() < t1:
+    time.sleep(0.05)
+reps = [Replayer(clip) for _ in ports]
+rate = 10e6 / 8; t0 = time.monotonic(); sent = 0; n = 0
+while (now := time.monotonic()) - t0 < 5.0:
+    due = int((now - t0) * rate / 1316)
+    while n < due:
+        for r, c in zip(reps, conns):
+            sent += c.send(bytes(r.next_datagram()))
+        n += 1
+    time.sleep(0.002)
+time.sleep(0.3)
+for c in conns:
+    c.close()
+print(sent)
+"""
+
+
+async def main() -> dict[str, float]:
+    from server_agent.sim.ts import default_cache_dir, encode_clip
+
+    encode_clip(default_cache_dir(), 10.0)
+    ports = [free_port(kind=2) for _ in range(5)]
+    rxs = [StreamReceiver([parse_url(f"srt://127.0.0.1:{p}?mode=listener")]) for p in ports]
+    loop = asyncio.get_running_loop()
+    for rx in rxs:
+        rx.start(loop)
+    proc = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
+        [sys.executable, "-c", SENDER, *map(str, ports)], stdout=subprocess.PIPE, text=True)
+    try:
+        c0, w0 = time.process_time(), time.monotonic()
+        while proc.poll() is None and time.monotonic() - w0 < 20:
+            await asyncio.sleep(0.1)
+            for rx in rxs:
+                rx.tick()
+        cpu, wall = time.process_time() - c0, time.monotonic() - w0
+        sent = int((proc.communicate(timeout=10)[0] or "0").strip() or 0)
+    finally:
+        stop_process(proc)  # type: ignore[arg-type]
+        for rx in rxs:
+            rx.close()
+    legs = [leg for rx in rxs for leg in rx.legs if isinstance(leg, SrtLeg)]
+    return {"cpu_pct": 100 * cpu / wall, "sent": sent,
+            "received": sum(f.received for leg in legs for f in leg.figures[:1]),
+            "dropped": sum(f.dropped for leg in legs for f in leg.figures[:1]),
+            "cc": sum(rx.analyzer.counts["continuity_count_error"] for rx in rxs)}
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main())))
