@@ -21,6 +21,7 @@ from server_agent.auth.credentials import CredentialStore
 from server_agent.auth.service import AuthService
 from server_agent.config import AgentConfig
 from server_agent.contract import Stream
+from server_agent.discovery.overrides import DeviceOverrides
 from server_agent.discovery.registry import DeviceRegistry
 from server_agent.live.bus import LiveBus
 from server_agent.metrics.access import ScrapeGuard
@@ -97,7 +98,7 @@ def build_services(config: AgentConfig) -> Services:
         credentials=creds,
         auth=auth,
         bus=bus,
-        devices=DeviceRegistry(config.devices),
+        devices=DeviceRegistry(config.devices, DeviceOverrides(db)),  # operator's overrides
         exposition=Exposition(flypack, bus, config.history.scrape_interval_s),
         scrape_guard=ScrapeGuard.from_config(config.metrics, creds),
         history=HistoryService(config.history, bus, flypack),

@@ -130,6 +130,8 @@ def _worst(snap: FlypackSnapshot, active: list[Alarm]) -> tuple[Level, str, Targ
     if bad_streams:
         s = bad_streams[0]
         why = ", ".join(s.alarms) or "in alarm"
+        if s.first_failing_hop:  # the stream opens there (its hop is marked first failing)
+            why = f"{why}; first failing hop: {s.first_failing_hop}"
         return Level.critical, f"stream {s.id}: {why}", Target("streams", s.id, why)
     down = [d for d in snap.devices if device_state(d) is DeviceState.down]
     if down:

@@ -67,6 +67,24 @@ class RingBuffer:
         return (np.concatenate((self._t[i:], self._t[:i])),
                 np.concatenate((self._v[i:], self._v[:i])))
 
+    def tail(self, t0: float, extra: int = 1) -> tuple[FloatArray, FloatArray]:
+        """Copies of the samples with t >= t0 plus up to ``extra`` older ones, oldest first;
+        O(returned) (the 10 Hz plot asks only for what is new)."""
+        n = min(self._size, self._count_since(t0) + extra)
+        idx = (np.arange(n) + (self._next - n)) % self.capacity
+        return self._t[idx], self._v[idx]
+
+    def _count_since(self, t0: float) -> int:
+        # the logical order is [_next:] then [:_next] when full, [:size] otherwise; both sorted
+        if self._size < self.capacity:
+            return self._size - int(np.searchsorted(self._t[: self._size], t0))
+        newer = self._t[: self._next]
+        n = self._next - int(np.searchsorted(newer, t0))
+        if n == self._next:
+            older = self._t[self._next:]
+            n += len(older) - int(np.searchsorted(older, t0))
+        return n
+
     def clear(self) -> None:
         self._next = 0
         self._size = 0

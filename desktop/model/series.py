@@ -1,4 +1,4 @@
-"""RTT history per (device, probe) for the live plot, with a dirty set for the 10 Hz redraw."""
+"""RTT history per (device, probe) for the live plots."""
 
 from __future__ import annotations
 
@@ -12,12 +12,17 @@ RTT_SERIES = "flypack_probe_rtt_seconds"
 
 
 class SeriesStore:
-    """Ring buffers of RTT in milliseconds, created on first sample."""
+    """Ring buffers of RTT in milliseconds, created on first sample.
+
+    Several plots read one store (the devices tab's and the device page's): each keeps its own
+    record of what it drew (``generation`` for new series, each buffer's ``last_t`` for new
+    samples). A shared "dirty" set that one reader empties starved the other: none here.
+    """
 
     def __init__(self, capacity: int = 1200) -> None:
         self.capacity = capacity
         self.buffers: dict[SeriesKey, RingBuffer] = {}
-        self.dirty: set[SeriesKey] = set()
+        self.generation = 0  # +1 whenever a series appears
 
     def apply(self, samples: Iterable[WireSample]) -> None:
         for s in samples:
@@ -27,16 +32,12 @@ class SeriesStore:
             buf = self.buffers.get(key)
             if buf is None:
                 buf = self.buffers[key] = RingBuffer(self.capacity)
-            if buf.append(s.t, None if s.v is None else s.v * 1000.0):
-                self.dirty.add(key)
+                self.generation += 1
+            buf.append(s.t, None if s.v is None else s.v * 1000.0)
 
     def keys_for(self, devices: Iterable[str]) -> list[SeriesKey]:
         wanted = set(devices)
         return sorted(k for k in self.buffers if k[0] in wanted)
-
-    def take_dirty(self) -> set[SeriesKey]:
-        out, self.dirty = self.dirty, set()
-        return out
 
     def arrays(self, key: SeriesKey) -> tuple[FloatArray, FloatArray]:
         return self.buffers[key].arrays()

@@ -1,21 +1,24 @@
-"""Live stream figures per stream: bitrate curves and TR 101 290 counters (no Qt).
+"""Live stream figures per stream: bitrate, MDI and SRT curves, TR 101 290 counters (no Qt).
 
-    live samples ─► StreamStore.apply() ─► buffers[(stream, curve)]  (bitrate in Mb/s, DF ms)
+    live samples ─► StreamStore.apply() ─► buffers[(stream, curve)]  (Mb/s, ms, packets/s)
                                        └─► counters[stream][check]   (latest *_total values)
 
-Series names are the agent's (docs/metrics.md): ``flypack_ts_*`` and ``flypack_stream_*``.
+Series names are the agent's (docs/metrics.md): ``flypack_ts_*``, ``flypack_stream_*`` and
+``flypack_srt_*``. SRT packet counters are drawn as per-second rates (a running total says
+little at a glance; a burst of drops does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from desktop.model.ringbuffer import RingBuffer
-from server_agent.contract import WireSample
+from server_agent.contract import Stream, WireSample
 
-__all__ = ["CURVES", "STREAM_SERIES", "TR101290", "StreamStore"]
+__all__ = ["CURVES", "PLOTS", "RATES", "STREAM_SERIES", "TR101290", "StreamStore",
+           "counter_rate", "has_srt"]
 
-STREAM_SERIES = ["flypack_ts_*", "flypack_stream_*"]
+STREAM_SERIES = ["flypack_ts_*", "flypack_stream_*", "flypack_srt_*"]
 TR101290 = ("ts_sync_loss", "sync_byte_error", "pat_error", "continuity_count_error",
             "pmt_error", "pid_error", "transport_error", "crc_error", "pcr_repetition_error",
             "pcr_discontinuity_indicator_error", "pcr_accuracy_error", "pts_error", "cat_error")
@@ -24,8 +27,38 @@ CURVES = {
     "TS bitrate Mb/s": ("flypack_ts_bitrate_bits_per_second", 1e-6),
     "leg bitrate Mb/s": ("flypack_stream_bitrate_bits_per_second", 1e-6),
     "MDI DF ms": ("flypack_stream_mdi_df_seconds", 1e3),
+    "SRT RTT ms": ("flypack_srt_rtt_seconds", 1e3),
+    "SRT lost pkt/s": ("flypack_srt_packets_lost_total", 1.0),
+    "SRT retransmitted pkt/s": ("flypack_srt_packets_retransmitted_total", 1.0),
+    "SRT too-late drops pkt/s": ("flypack_srt_packets_dropped_total", 1.0),
+    "SRT buffer ms": ("flypack_srt_receive_buffer_seconds", 1e3),
+    "SRT latency ms": ("flypack_srt_latency_seconds", 1e3),
+}
+RATES = frozenset({"SRT lost pkt/s", "SRT retransmitted pkt/s", "SRT too-late drops pkt/s"})
+# plot title -> its curves; the SRT ones are offered only for streams with SRT legs
+PLOTS = {
+    "Bitrate Mb/s": ("TS bitrate Mb/s", "leg bitrate Mb/s"),
+    "MDI DF ms": ("MDI DF ms",),
+    "SRT RTT ms": ("SRT RTT ms",),
+    "SRT loss pkt/s": ("SRT lost pkt/s", "SRT retransmitted pkt/s", "SRT too-late drops pkt/s"),
+    "SRT buffer vs latency ms": ("SRT buffer ms", "SRT latency ms"),
 }
 _BY_SERIES = {series: (name, scale) for name, (series, scale) in CURVES.items()}
+
+
+def has_srt(stream: Stream | None) -> bool:
+    return stream is not None and any(leg.srt is not None for leg in stream.leg_status)
+
+
+def counter_rate(t: Sequence[float], v: Sequence[float | None]) -> list[float | None]:
+    """Per-second increase of a counter, one value per point (None for the first point, after
+    a missing value, or where the counter went backwards: a restart, not a negative rate)."""
+    out: list[float | None] = [None] * len(t)
+    for i in range(1, len(t)):
+        a, b = v[i - 1], v[i]
+        if a is not None and b is not None and b >= a and t[i] > t[i - 1]:
+            out[i] = (b - a) / (t[i] - t[i - 1])
+    return out
 
 
 class StreamStore:
@@ -33,7 +66,7 @@ class StreamStore:
         self.capacity = capacity
         self.buffers: dict[tuple[str, str], RingBuffer] = {}
         self.counters: dict[str, dict[str, float]] = {}
-        self.dirty: set[tuple[str, str]] = set()
+        self._totals: dict[tuple[str, str], tuple[float, float | None]] = {}
 
     def apply(self, samples: Iterable[WireSample]) -> None:
         for s in samples:
@@ -52,11 +85,19 @@ class StreamStore:
             name, scale = spec
             leg = s.labels.get("leg")
             key = (stream, f"{name} leg {leg}" if leg else name)
+            v = None if s.v is None else s.v * scale
+            if name in RATES:
+                prev = self._totals.get(key)
+                if prev is not None and s.t <= prev[0]:
+                    continue  # a re-sent latest value (after every subscribe)
+                self._totals[key] = (s.t, v)
+                if prev is None:
+                    continue
+                v = counter_rate([prev[0], s.t], [prev[1], v])[1]
             buf = self.buffers.get(key)
             if buf is None:
                 buf = self.buffers[key] = RingBuffer(self.capacity)
-            if buf.append(s.t, None if s.v is None else s.v * scale):
-                self.dirty.add(key)
+            buf.append(s.t, v)
 
     def keys_for(self, stream: str) -> list[tuple[str, str]]:
         return sorted(k for k in self.buffers if k[0] == stream)
@@ -64,7 +105,3 @@ class StreamStore:
     def errors(self, stream: str) -> dict[str, float]:
         got = self.counters.get(stream, {})
         return {c: got[c] for c in TR101290 if c in got}
-
-    def take_dirty(self) -> set[tuple[str, str]]:
-        out, self.dirty = self.dirty, set()
-        return out

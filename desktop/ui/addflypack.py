@@ -4,13 +4,13 @@ panel on this page and the controller (:mod:`desktop.ui.fleet`) runs the corouti
 
 from __future__ import annotations
 
+from desktop.ui import fields
 from desktop.ui.qt import (
     QCheckBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     Qt,
     QVBoxLayout,
@@ -38,9 +38,7 @@ class AddFlypackView(QWidget):
         self.title.setObjectName("title")
         col.addWidget(self.title)
         row = QHBoxLayout()
-        self.url = QLineEdit()
-        self.url.setPlaceholderText("https://flypack-01:8443")
-        self.url.setAccessibleName("Agent URL")
+        self.url = fields.url_edit()
         self.check = QPushButton("Connect")
         self.check.clicked.connect(lambda: self.check_requested.emit(self.url.text().strip()))
         self.url.returnPressed.connect(self.check.click)
@@ -75,11 +73,8 @@ class AddFlypackView(QWidget):
         form = QFormLayout(self.login)
         form.setSpacing(GAP)
         form.setContentsMargins(0, 0, 0, 0)
-        self.user = QLineEdit()
-        self.user.setAccessibleName("User name")
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setAccessibleName("Password")
+        self.user = fields.user_edit()
+        self.password = fields.password_edit()
         self.remember = QCheckBox("Remember me on this laptop (system keyring)")
         self.remember.setChecked(True)
         form.addRow("User", self.user)
@@ -97,10 +92,7 @@ class AddFlypackView(QWidget):
         lrow.addWidget(self.back)
         form.addRow(lrow)
         col.addWidget(self.login)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Status")
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = fields.status_label("Status")
         col.addWidget(self.message)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(1)

@@ -12,12 +12,9 @@ from typing import Any
 from desktop.model import fmt
 from desktop.ui.qt import (
     QAbstractItemView,
-    QAbstractTableModel,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QModelIndex,
-    QPersistentModelIndex,
     QPushButton,
     QScroller,
     QSize,
@@ -27,12 +24,12 @@ from desktop.ui.qt import (
     QWidget,
     Signal,
 )
+from desktop.ui.tablemodel import FlatTableModel
 from desktop.ui.theme import GAP, TOUCH, Icons
 from server_agent.contract import Alarm
 
 COLUMNS = ("Severity", "Device", "Message", "Since", "Ack")
 _ORDER = {"critical": 0, "major": 1, "minor": 2, "warning": 3}
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def sort_alarms(alarms: list[Alarm]) -> list[Alarm]:
@@ -41,7 +38,9 @@ def sort_alarms(alarms: list[Alarm]) -> list[Alarm]:
                                          _ORDER[a.severity.value], -a.raised_at))
 
 
-class AlarmTableModel(QAbstractTableModel):
+class AlarmTableModel(FlatTableModel):
+    columns = COLUMNS
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.alarms: list[Alarm] = []
@@ -51,23 +50,11 @@ class AlarmTableModel(QAbstractTableModel):
         self.alarms = sort_alarms(alarms)
         self.endResetModel()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.alarms)
+    def row_count(self) -> int:
+        return len(self.alarms)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        a = self.alarms[index.row()]
-        col = index.column()
+    def cell(self, i: int, col: int, role: int) -> Any:
+        a = self.alarms[i]
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(a, col)
         if role == Qt.ItemDataRole.DecorationRole and col == 0:

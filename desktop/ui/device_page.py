@@ -1,30 +1,40 @@
 """One device: identity, state, every probe's figures, its RTT plot, and (operators) the
-name/role/notes overrides — saved with ``PATCH /api/v1/devices/{id}`` where the agent has it;
-an older agent gets a plain message instead of a broken form."""
+name/role/notes overrides — saved with ``PATCH /api/v1/devices/{id}`` where the agent has it
+(configured, simulated and discovered devices alike); an older agent gets a plain message
+instead of a broken form. The role is a row of buttons, not a list to type into; a name is
+checked before it is sent (the agent's rule: letters, digits, ``.``, ``_``, ``-``)."""
 
 from __future__ import annotations
 
+import re
+
 from desktop.model import DeviceRow, SeriesStore, fmt
+from desktop.ui.pickers import ChoiceButtons
 from desktop.ui.plot import RttPlot
 from desktop.ui.qt import (
-    QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSize,
+    Qt,
     QVBoxLayout,
     QWidget,
     Signal,
 )
 from desktop.ui.theme import GAP, Icons
+from desktop.ui.touch import kinetic
 from server_agent.contract import DeviceRole
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")  # contract.DevicePatch.name
 
 
 class DevicePage(QWidget):
     back_requested = Signal()
-    save_requested = Signal(str, dict)  # device id, changes
+    save_requested = Signal(str, dict)  # device id, changes (None removes an override)
 
     def __init__(self, store: SeriesStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,9 +72,8 @@ class DevicePage(QWidget):
         form.setSpacing(GAP)
         self.name_edit = QLineEdit()
         self.name_edit.setAccessibleName("Device name")
-        self.role_edit = QComboBox()
-        self.role_edit.setAccessibleName("Device role")
-        self.role_edit.addItems([r.value for r in DeviceRole])
+        self.name_edit.setPlaceholderText("empty: the configured name")
+        self.role_edit = ChoiceButtons([r.value for r in DeviceRole], "Device role")
         self.notes_edit = QLineEdit()
         self.notes_edit.setAccessibleName("Device notes")
         self.notes_edit.setPlaceholderText("e.g. rack 2, slot 4; spare PSU")
@@ -82,8 +91,15 @@ class DevicePage(QWidget):
         left.addStretch(1)
         box = QWidget()
         box.setLayout(left)
-        box.setMaximumWidth(520)
-        body.addWidget(box)
+        # scrolls (kinetic) rather than squeezing the role buttons on a 768 px screen
+        area = self.form_area = kinetic(QScrollArea())
+        area.setWidget(box)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setMaximumWidth(540)
+        area.setMinimumWidth(420)
+        body.addWidget(area)
         self.plot = RttPlot(store)
         body.addWidget(self.plot, 1)
         root.addLayout(body, 1)
@@ -116,7 +132,8 @@ class DevicePage(QWidget):
         self.details.setText(
             f"Role: {d.role.value}    Address: {d.address}\n"
             f"Vendor: {d.vendor or fmt.DASH}    Model: {d.model or fmt.DASH}\n"
-            f"Id: {d.id}    RTT budget: {fmt.ms(d.rtt_budget_ms)} ms")
+            f"Id: {d.id}    RTT budget: {fmt.ms(d.rtt_budget_ms)} ms\n"
+            f"Set by hand: {', '.join(d.overrides) or 'nothing'}")
         lines = []
         for name, p in row.probes.items():
             up = "✓ up" if p.up else "✕ DOWN" if p.up is False else "? no result"
@@ -126,8 +143,8 @@ class DevicePage(QWidget):
         self.probes.setText("Probes:\n" + ("\n".join(lines) or "none"))
         if first:
             self.name_edit.setText(d.name)
-            self.role_edit.setCurrentText(d.role.value)
-            self.notes_edit.setText(str(getattr(d, "notes", "") or ""))
+            self.role_edit.set_value(d.role.value)
+            self.notes_edit.setText(d.notes)
             self.plot.show_devices([d.id])
         self._edit_state()
 
@@ -139,11 +156,18 @@ class DevicePage(QWidget):
         if self.row is None:
             return
         d = self.row.device
-        changes: dict[str, str] = {}
-        if self.name_edit.text().strip() and self.name_edit.text().strip() != d.name:
-            changes["name"] = self.name_edit.text().strip()
-        if self.role_edit.currentText() != d.role.value:
-            changes["role"] = self.role_edit.currentText()
+        changes: dict[str, str | None] = {}
+        name = self.name_edit.text().strip()
+        if name and not NAME.match(name):
+            self.edit_note.setText(f"✕ not saved: the name {name!r} may hold only letters, "
+                                   "digits, '.', '_' and '-' (at most 63, starting with a "
+                                   "letter or digit)")
+            return
+        if name != d.name:
+            changes["name"] = name or None  # empty: back to the configured name
+        role = self.role_edit.value()
+        if role is not None and role != d.role.value:
+            changes["role"] = role
         changes["notes"] = self.notes_edit.text().strip()
         self.save.setEnabled(False)
         self.edit_note.setText("saving…")

@@ -13,7 +13,6 @@ from typing import Any
 from desktop.model import DeviceBoard, DeviceRow, SeriesStore, fmt
 from desktop.ui.qt import (
     QAbstractItemView,
-    QAbstractTableModel,
     QColor,
     QHeaderView,
     QModelIndex,
@@ -31,15 +30,17 @@ from desktop.ui.qt import (
     QTableView,
     QWidget,
 )
+from desktop.ui.tablemodel import FlatTableModel
 from desktop.ui.theme import TOUCH, Icons
 
 COLUMNS = ("Device", "Role", "Address", "State", "RTT ms", "Loss", "Vendor", "RTT trend")
 COL_STATE, COL_RTT, COL_LOSS, COL_VENDOR, COL_SPARK = 3, 4, 5, 6, 7
 SPARK_POINTS = 120
-_Index = QModelIndex | QPersistentModelIndex
 
 
-class DeviceTableModel(QAbstractTableModel):
+class DeviceTableModel(FlatTableModel):
+    columns = COLUMNS
+
     def __init__(self, board: DeviceBoard, parent: QWidget | None = None,
                  store: SeriesStore | None = None) -> None:
         super().__init__(parent)
@@ -56,23 +57,11 @@ class DeviceTableModel(QAbstractTableModel):
                 return [float(x) for x in v[-SPARK_POINTS:]]
         return []
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.board.rows)
+    def row_count(self) -> int:
+        return len(self.board.rows)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.board.rows[index.row()]
-        col = index.column()
+    def cell(self, i: int, col: int, role: int) -> Any:
+        row = self.board.rows[i]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, col)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_STATE:

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from desktop.client import (
     AgentClient,
@@ -35,11 +36,13 @@ from desktop.client import (
 from desktop.model.overview import FlypackSnapshot, Target, Tile, summarize
 from desktop.ui import theme as themes
 from desktop.ui.addflypack import AddFlypackView
-from desktop.ui.dashboard import Dashboard
 from desktop.ui.errors import run_op
 from desktop.ui.overview import OverviewView
 from desktop.ui.qt import QApplication, QCloseEvent, QMainWindow, QStackedWidget, QWidget
-from desktop.ui.session import LiveSession
+
+if TYPE_CHECKING:  # loaded with the first dashboard: pyqtgraph and numpy cost start time
+    from desktop.ui.dashboard import Dashboard
+    from desktop.ui.session import LiveSession
 
 log = logging.getLogger("flypack.desktop.fleet")
 POLL_S = 2.0
@@ -295,6 +298,8 @@ class FleetWindow(QMainWindow):
             return
         d = m.dashboard
         if d is None:
+            from desktop.ui.dashboard import Dashboard
+
             d = m.dashboard = Dashboard(fleet=True)
             d.apply_theme(self.theme)
             d.sunlight.setChecked(self.theme is themes.SUNLIGHT)
@@ -305,6 +310,8 @@ class FleetWindow(QMainWindow):
             d.set_identity(m.entry.name, url, m.entry.username, s.role.value if s else "?")
             self.stack.addWidget(d)
         if m.session is None:
+            from desktop.ui.session import LiveSession
+
             m.session = LiveSession(m.client, d, status=self.statusBar().showMessage)
             m.session.jobs = m.jobs
             m.session.ended.connect(lambda reason, m=m: self.log_out(m, reason))
@@ -362,9 +369,9 @@ class FleetWindow(QMainWindow):
         self.refresh_tiles()
 
     def show_error(self, text: str) -> None:
-        w = self.stack.currentWidget()
-        if isinstance(w, Dashboard):
-            w.banner.show_message(text)
+        d = self.current.dashboard if self.current is not None else None
+        if d is not None and self.stack.currentWidget() is d:
+            d.banner.show_message(text)
         else:
             self.statusBar().showMessage(f"✕ {text}")
 

@@ -6,10 +6,10 @@ a later issue). The caller runs the login coroutine and calls :meth:`set_busy`/:
 
 from __future__ import annotations
 
+from desktop.ui import fields
 from desktop.ui.qt import (
     QFormLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     Qt,
     QVBoxLayout,
@@ -44,16 +44,9 @@ class LoginView(QWidget):
         form = QFormLayout()
         form.setSpacing(GAP)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.url = QLineEdit(url)
-        self.url.setPlaceholderText("https://flypack-01:8443")
-        self.url.setAccessibleName("Agent URL")
-        self.user = QLineEdit(user)
-        self.user.setPlaceholderText("user name")
-        self.user.setAccessibleName("User name")
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("password")
-        self.password.setAccessibleName("Password")
+        self.url = fields.url_edit(url)
+        self.user = fields.user_edit(user)
+        self.password = fields.password_edit()
         form.addRow("Agent", self.url)
         form.addRow("User", self.user)
         form.addRow("Password", self.password)
@@ -67,10 +60,7 @@ class LoginView(QWidget):
             field.returnPressed.connect(self._submit)
         col.addWidget(self.button)
 
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Login status")
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = fields.status_label("Login status")
         col.addWidget(self.message)
 
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)

@@ -32,11 +32,16 @@ _WORD = {Level.ok: "OK", Level.unknown: "NOT CONNECTED", Level.warning: "WARNING
          Level.critical: "PROBLEM"}
 
 
+HEAD_CHARS = 56  # a tile is ~600 px wide at 1366 px; the sunlight theme's bold font is wider
+
+
 def tile_text(t: Tile, now: float | None = None) -> str:
-    head = t.headline if len(t.headline) <= 64 else t.headline[:63] + "…"
-    lines = [f"{t.name}   —   {_WORD[t.level]}", head]
+    """Short lines (a push button cannot elide): no line may run past the tile's edge."""
+    def cut(text: str) -> str:
+        return text if len(text) <= HEAD_CHARS else text[:HEAD_CHARS - 1] + "…"
+
+    lines = [f"{t.name}   —   {_WORD[t.level]}", cut(t.headline)]
     if t.updated is not None:
-        streams = f"streams {t.streams_ok} ok / {t.streams_alarm} alarm"
         devices = f"devices {t.devices_up} up / {t.devices_down} down"
         if t.devices_degraded:
             devices += f" / {t.devices_degraded} degraded"
@@ -44,10 +49,11 @@ def tile_text(t: Tile, now: float | None = None) -> str:
                  if t.worst_rtt_ms is not None else "worst RTT —")
         jobs = ("jobs: n/a" if t.jobs_running is None else
                 f"▶ {t.jobs_running} job running" if t.jobs_running else "no job running")
-        lines += [f"{streams}   ·   {devices}", f"{worst}   ·   {jobs}   ·   "
-                  f"{t.alarms_active} active alarms", f"updated {fmt.ago(t.updated, now)}"]
+        lines += [f"streams {t.streams_ok} ok / {t.streams_alarm} alarm   ·   "
+                  f"{t.alarms_active} active alarms", devices, f"{worst}   ·   {jobs}",
+                  f"updated {fmt.ago(t.updated, now)}"]
     elif t.error:
-        lines.append(t.error[:64] + ("…" if len(t.error) > 64 else ""))
+        lines.append(cut(t.error))
     return "\n".join(lines)
 
 

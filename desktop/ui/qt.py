@@ -1,7 +1,7 @@
 """The one module that imports Qt (as qutebrowser does): everything else imports from here.
 
-Pinned to PySide6 (see pyproject); pyqtgraph is imported here too, after Qt, so it binds to
-the same binding.
+Pinned to PySide6 (see pyproject); pyqtgraph is imported by :mod:`desktop.ui.graph`, after
+this module, so it binds to the same binding (and only when the first plot is built).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QIcon,
+    QImage,
     QKeySequence,
     QPainter,
     QPainterPath,
@@ -45,6 +46,7 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QAbstractSpinBox,
     QApplication,
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -77,9 +79,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-# isort: split
-import pyqtgraph as pg  # after PySide6 on purpose: it binds to the binding already loaded
-
 __all__ = [
     "QAbstractButton",
     "QAbstractItemView",
@@ -89,6 +88,7 @@ __all__ = [
     "QAction",
     "QApplication",
     "QBrush",
+    "QButtonGroup",
     "QByteArray",
     "QCheckBox",
     "QCloseEvent",
@@ -103,6 +103,7 @@ __all__ = [
     "QHBoxLayout",
     "QHeaderView",
     "QIcon",
+    "QImage",
     "QItemSelection",
     "QItemSelectionModel",
     "QKeySequence",
@@ -144,6 +145,5 @@ __all__ = [
     "Qt",
     "Signal",
     "Slot",
-    "pg",
     "qInstallMessageHandler",
 ]

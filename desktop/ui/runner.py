@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import qasync
 
@@ -17,7 +17,9 @@ from desktop.ui import theme as themes
 from desktop.ui.errors import install_excepthook
 from desktop.ui.fleet import FleetWindow
 from desktop.ui.qt import QApplication
-from desktop.ui.window import MainWindow
+
+if TYPE_CHECKING:
+    from desktop.ui.window import MainWindow
 
 log = logging.getLogger("flypack.desktop")
 
@@ -70,6 +72,8 @@ def run_desktop(url: str, user: str, password: str | None) -> int:
     except AgentError as exc:
         print(f"flypack-desktop: {exc}", file=sys.stderr)
         return 2
+    from desktop.ui.window import MainWindow  # the dashboard loads pyqtgraph: only when used
+
     window = MainWindow(client, user=user)
     if password and client is not None and user:
         # scripted demos: log in at once (the loop starts in run_with_loop)

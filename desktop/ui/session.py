@@ -176,28 +176,32 @@ class LiveSession(QObject):
         run_op(self._history(stream, seconds), self.dash.streams.note.setText)
 
     async def _history(self, stream: str, seconds: float) -> None:
-        from desktop.model.streams import CURVES
+        from desktop.model.streams import CURVES, RATES, counter_rate, has_srt
 
         end = time.time()
         start = end - seconds
         step = max(1.0, seconds / HISTORY_STEPS)
         curves: dict[str, tuple[list[float], list[float | None]]] = {}
         notes = set()
+        srt = has_srt(self.dash.streams.current())
         for name, (series, scale) in CURVES.items():
+            if name.startswith("SRT") and not srt:
+                continue  # no SRT leg: nothing to ask for
             h = await self.client.history(series, {"stream": stream}, start=start, end=end,
                                           step=step)
             notes.add(f"source: {h.source}" + (f" — {h.note}" if h.note else ""))
             for hs in h.series:
                 leg = hs.labels.get("leg")
+                t = [p[0] for p in hs.points]
+                v = [None if p[1] is None else p[1] * scale for p in hs.points]
                 curves[f"{name} leg {leg}" if leg else name] = (
-                    [p[0] for p in hs.points],
-                    [None if p[1] is None else p[1] * scale for p in hs.points])
+                    t, counter_rate(t, v) if name in RATES else v)
         if self.dash.streams.range_s != seconds:
             return  # the user picked another range meanwhile
         self.dash.streams.show_history(curves, start, end)
         self.dash.streams.note.setText("; ".join(sorted(notes)) or "no history")
 
-    def save_device(self, device_id: str, changes: dict[str, str]) -> None:
+    def save_device(self, device_id: str, changes: dict[str, str | None]) -> None:
         def done(_: object) -> None:
             self.dash.device_page.saved("saved on the agent")
             run_op(self.refresh_devices(), self.dash.banner.show_message)

@@ -1,6 +1,7 @@
 """The Streams tab: every stream by exception (icon + text + colour), and for the selected
-one its legs as a chain of hops (first failing hop marked), live curves or a history range,
-and the TR 101 290 counters.
+one its path as a chain of hops (the agent's, else a local one; first failing hop marked),
+its SRT legs in words, live curves or a history range (bitrate, and one picked plot: MDI or,
+for SRT streams, RTT / loss / buffer vs latency), and the TR 101 290 counters.
 
 History ranges go through the agent's history API (the session answers
 ``history_requested``); "Live" draws the ring buffers fed by the live WebSocket.
@@ -11,16 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from desktop.model import fmt
-from desktop.model.streams import TR101290, StreamStore
+from desktop.model.stream_path import Hop, hop_summary, hops, mbps, srt_lines
+from desktop.model.streams import PLOTS, TR101290, StreamStore, has_srt
 from desktop.ui.qt import (
     QAbstractItemView,
-    QAbstractTableModel,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QModelIndex,
-    QPersistentModelIndex,
     QPushButton,
     QSize,
     QSplitter,
@@ -31,6 +30,7 @@ from desktop.ui.qt import (
     Signal,
 )
 from desktop.ui.streams_plot import StreamPlot
+from desktop.ui.tablemodel import FlatTableModel
 from desktop.ui.theme import GAP, TOUCH, Icons, Theme
 from desktop.ui.touch import kinetic
 from server_agent.contract import DeviceState, Stream
@@ -38,15 +38,15 @@ from server_agent.contract import DeviceState, Stream
 COLUMNS = ("State", "Stream", "Bitrate", "Legs", "Alarms")
 RANGES = (("Live", 0.0), ("15 min", 900.0), ("1 h", 3600.0), ("6 h", 21600.0),
           ("24 h", 86400.0))
+# picker labels, short: they share the ranges' row, and only SRT streams show the picker
+SHORT = {"MDI DF ms": "MDI", "SRT RTT ms": "RTT", "SRT loss pkt/s": "Loss",
+         "SRT buffer vs latency ms": "Buffer"}
 _STATE = {"ok": DeviceState.up, "alarm": DeviceState.down, "unknown": DeviceState.unknown}
-_Index = QModelIndex | QPersistentModelIndex
 
 
-def mbps(bps: float | None) -> str:
-    return fmt.DASH if bps is None else f"{bps / 1e6:.2f} Mb/s"
+class StreamTableModel(FlatTableModel):
+    columns = COLUMNS
 
-
-class StreamTableModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.streams: list[Stream] = []
@@ -58,23 +58,11 @@ class StreamTableModel(QAbstractTableModel):
         self.streams = sorted(streams, key=lambda s: (order.get(s.state, 1), s.id))
         self.endResetModel()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.streams)
+    def row_count(self) -> int:
+        return len(self.streams)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        s = self.streams[index.row()]
-        col = index.column()
+    def cell(self, i: int, col: int, role: int) -> Any:
+        s = self.streams[i]
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
                 text = {"ok": "OK", "alarm": "ALARM", "unknown": "unknown"}[s.state]
@@ -92,21 +80,6 @@ class StreamTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return s.id
         return None
-
-
-def hops(s: Stream) -> list[tuple[str, bool]]:
-    """The stream's path as (label, failing) hops: each leg's source -> the agent's receiver
-    -> the TS analysis. The first hop that fails is the one to look at."""
-    out: list[tuple[str, bool]] = []
-    for i, url in enumerate(s.legs):
-        status = s.leg_status[i] if i < len(s.leg_status) else None
-        bad = status is None or not status.up
-        why = (status.error if status and status.error else "no datagrams") if bad else \
-            mbps(status.bitrate_bps if status else None)
-        out.append((f"leg {i + 1}: {url}\n{'✕ ' if bad else '✓ '}{why}", bad))
-    ts_bad = s.state == "alarm"
-    out.append(("TS analysis\n" + ("✕ " + ", ".join(s.alarms) if ts_bad else "✓ clean"), ts_bad))
-    return out
 
 
 class StreamsPanel(QWidget):
@@ -150,11 +123,16 @@ class StreamsPanel(QWidget):
         self.hop_row = QHBoxLayout()
         self.hop_row.setSpacing(GAP)
         rcol.addLayout(self.hop_row)
+        self.hop_detail = QLabel("")
+        self.hop_detail.setWordWrap(True)
+        self.hop_detail.setAccessibleName("First failing hop")
+        rcol.addWidget(self.hop_detail)
         ranges = QHBoxLayout()
         ranges.setSpacing(GAP)
         self.range_buttons: dict[float, QPushButton] = {}
         for label, secs in RANGES:
             b = QPushButton(label)
+            b.setObjectName("segment")  # nine share one row on an SRT stream: slim padding
             b.setCheckable(True)
             b.setAccessibleName(f"Show {label}")
             b.clicked.connect(lambda _=False, s=secs: self.set_range(s))
@@ -162,16 +140,40 @@ class StreamsPanel(QWidget):
             self.range_buttons[secs] = b
         self.range_buttons[0.0].setChecked(True)
         rcol.addLayout(ranges)
-        self.plot = StreamPlot(store, unit="Mb/s", title="Mb/s")
+        self.srt_info = QLabel("")
+        self.srt_info.setObjectName("srtInfo")
+        self.srt_info.setWordWrap(True)
+        self.srt_info.hide()
+        rcol.addWidget(self.srt_info)
+        first, *lower = PLOTS
+        self.plot = StreamPlot(store, names=PLOTS[first], title=first)
         self.plot.setMinimumHeight(120)
         rcol.addWidget(self.plot, 3)
-        self.df_plot = StreamPlot(store, unit="ms", title="MDI DF ms")
+        # one lower plot at a time, picked in the ranges' row: the screen is 768 px high
+        picks = ranges
+        picks.addSpacing(GAP)
+        self.plot_buttons: dict[str, QPushButton] = {}
+        for title in lower:
+            b = QPushButton(SHORT.get(title, title))
+            b.setObjectName("segment")
+            b.setCheckable(True)
+            b.setAccessibleName(f"Plot {title}")
+            b.clicked.connect(lambda _=False, t=title: self.pick_plot(t))
+            picks.addWidget(b)
+            self.plot_buttons[title] = b
+        self.df_plot = StreamPlot(store, names=PLOTS[lower[0]], title=lower[0])
         self.df_plot.setMinimumHeight(90)
         rcol.addWidget(self.df_plot, 2)
+        self.history: dict[str, tuple[list[float], list[float | None]]] | None = None
+        self.history_span = (0.0, 0.0)
+        self.pick_plot(lower[0])
         self.note = QLabel("")
         self.note.setObjectName("muted")
         self.note.setWordWrap(True)
         rcol.addWidget(self.note)
+        self.counter_summary = QLabel("")  # by exception: the grid shows failing checks only
+        self.counter_summary.setAccessibleName("TR 101 290")
+        rcol.addWidget(self.counter_summary)
         grid = QGridLayout()
         grid.setHorizontalSpacing(GAP * 2)
         grid.setVerticalSpacing(2)
@@ -214,7 +216,7 @@ class StreamsPanel(QWidget):
         self.model.layoutChanged.emit()
 
     def set_range(self, secs: float) -> None:
-        self.range_s = secs
+        self.range_s, self.history = secs, None
         for s, b in self.range_buttons.items():
             b.setChecked(s == secs)
         cur = self.current()
@@ -226,6 +228,14 @@ class StreamsPanel(QWidget):
             self.note.setText("loading history…")
             self.history_requested.emit(cur.id, secs)
 
+    def pick_plot(self, title: str) -> None:
+        """The lower plot: MDI, or one of the SRT plots (offered for SRT streams)."""
+        for t, b in self.plot_buttons.items():
+            b.setChecked(t == title)
+        self.df_plot.set_curves(PLOTS[title], title)
+        if self.range_s and self.history is not None:
+            self.df_plot.show_history(self.history, *self.history_span)
+
     def _selected(self) -> None:
         s = self.current()
         if s is not None:
@@ -234,25 +244,47 @@ class StreamsPanel(QWidget):
     def _show(self, s: Stream) -> None:
         state = {"ok": "✓ OK", "alarm": "✕ ALARM", "unknown": "? unknown"}[s.state]
         self.caption.setText(f"{s.id} — {state} — {mbps(s.bitrate_bps)}")
-        while self.hop_row.count():
-            item = self.hop_row.takeAt(0)
-            w = item.widget() if item is not None else None
-            if w is not None:
-                w.deleteLater()
-        first_bad = True
-        for i, (label, bad) in enumerate(hops(s)):
-            if i:
-                self.hop_row.addWidget(QLabel("→"))
-            hop = QLabel(("FIRST FAILING HOP\n" if bad and first_bad else "") + label)
-            hop.setObjectName("hop")
-            hop.setProperty("bad", "true" if bad and first_bad else "false")
-            hop.setWordWrap(True)
-            first_bad = first_bad and not bad
-            self.hop_row.addWidget(hop, 1)
+        self._show_hops(hops(s))
+        srt = has_srt(s)
+        self.srt_info.setVisible(srt)
+        self.srt_info.setText("\n".join(srt_lines(s)))
+        for b in self.plot_buttons.values():  # MDI is the only choice without SRT: no picker
+            b.setVisible(srt)
+        if not srt and self.df_plot.title.startswith("SRT"):
+            self.pick_plot(next(iter(self.plot_buttons)))
         if self.plot.stream != s.id and self.range_s == 0.0:
             self.plot.show_stream(s.id)
             self.df_plot.show_stream(s.id)
         self.update_counters()
+
+    def _show_hops(self, chain: list[Hop]) -> None:
+        while self.hop_row.count():
+            item = self.hop_row.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.hide()  # now, not at deleteLater's next loop turn
+                w.deleteLater()
+        for i, h in enumerate(chain):
+            if i:
+                self.hop_row.addWidget(QLabel("→"))
+            chip = QLabel(h.label)
+            chip.setObjectName("hop")
+            chip.setAccessibleName(f"hop {h.name}: {h.state}")
+            chip.setProperty("state", h.state)
+            chip.setProperty("bad", "true" if h.first else "false")
+            chip.setWordWrap(True)
+            chip.setToolTip(h.detail)
+            self.hop_row.addWidget(chip, 2 if h.first else 1)  # "FIRST FAILING HOP" on a line
+        self.hop_detail.setText(hop_summary(chain))
+        self.hop_detail.setVisible(any(h.first for h in chain))  # only when there is news
+
+    def first_failing_hop(self) -> QLabel | None:
+        for i in range(self.hop_row.count()):
+            item = self.hop_row.itemAt(i)
+            w = item.widget() if item is not None else None
+            if isinstance(w, QLabel) and w.property("bad") == "true":
+                return w
+        return None
 
     def update_counters(self) -> None:
         s = self.current()
@@ -262,11 +294,18 @@ class StreamsPanel(QWidget):
             bad = bool(v)
             lab.setText(f"{'✕ ' if bad else ''}{check}: {fmt.DASH if v is None else f'{v:.0f}'}")
             lab.setProperty("bad", "true" if bad else "false")
+            lab.setVisible(bad)
             lab.style().unpolish(lab)
             lab.style().polish(lab)
+        failing = sum(1 for v in errors.values() if v)
+        self.counter_summary.setText(
+            "TR 101 290: no figures yet" if not errors else
+            f"✕ TR 101 290: {failing} of {len(TR101290)} checks counted errors:" if failing
+            else f"✓ TR 101 290: no errors in {len(errors)} checks")
 
     def show_history(self, series: dict[str, tuple[list[float], list[float | None]]],
                      start: float, end: float) -> None:
+        self.history, self.history_span = series, (start, end)
         self.plot.show_history(series, start, end)
         self.df_plot.show_history(series, start, end)
 

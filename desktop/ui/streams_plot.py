@@ -14,25 +14,33 @@ from typing import Any
 import numpy as np
 
 from desktop.model.streams import StreamStore
-from desktop.ui.qt import QLabel, Qt, QTimer, QVBoxLayout, QWidget, pg
+from desktop.ui.graph import pg
+from desktop.ui.qt import QLabel, Qt, QTimer, QVBoxLayout, QWidget
 from desktop.ui.theme import DARK, Theme
 
 LIVE_WINDOW_S = 120.0
 _STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
 
 
+def axis_label(title: str) -> str:
+    """The unit only ("SRT buffer vs latency ms" -> "ms"): the legend names the curves, and a
+    long vertical label is clipped on a short plot."""
+    return title.rsplit(" ", 1)[-1]
+
+
 class StreamPlot(QWidget):
     def __init__(self, store: StreamStore, parent: QWidget | None = None,
-                 theme: Theme = DARK, unit: str = "", title: str = "") -> None:
-        """``unit``: only curves whose name ends with it (one unit per axis)."""
+                 theme: Theme = DARK, names: tuple[str, ...] = (), title: str = "") -> None:
+        """``names``: the curves drawn (per leg, e.g. "SRT RTT ms leg 2"); one unit per axis."""
         super().__init__(parent)
         self.store = store
-        self.unit = unit
+        self.names = names
         self.title = title
         self.theme = theme
         self.stream: str | None = None
         self.live = True
         self.curves: dict[str, Any] = {}
+        self._drawn: dict[str, float | None] = {}  # curve -> newest sample time drawn
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.legend = QLabel("")
@@ -41,9 +49,9 @@ class StreamPlot(QWidget):
         lay.addWidget(self.legend)
         self.widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.widget.setAccessibleName(f"Stream plot {title}".strip())
+        self.widget.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
         if title:
-            self.widget.setLabel("left", title)
-            self.widget.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
+            self.widget.setLabel("left", axis_label(title))
         self.widget.setMenuEnabled(False)
         self.widget.setMouseEnabled(x=False, y=False)
         self.widget.hideButtons()
@@ -61,7 +69,15 @@ class StreamPlot(QWidget):
         return pg.mkPen(c[i % len(c)], width=2, style=_STYLES[(i // len(c)) % len(_STYLES)])
 
     def wants(self, name: str) -> bool:
-        return not self.unit or self.unit in name.split(" leg ")[0].split(" ")[-1:]
+        return not self.names or name.split(" leg ")[0] in self.names
+
+    def set_curves(self, names: tuple[str, ...], title: str) -> None:
+        """Show other curves (the plot picker); live data redraws at once."""
+        self.names, self.title = names, title
+        self.widget.setLabel("left", axis_label(title))
+        self.widget.setAccessibleName(f"Stream plot {title}")
+        self.clear()
+        self.refresh(force=True)
 
     def _curve(self, name: str) -> Any:
         curve = self.curves.get(name)
@@ -92,6 +108,7 @@ class StreamPlot(QWidget):
         for curve in self.curves.values():
             curve.setData([], [])
         self.shown = []
+        self._drawn.clear()
         self._legend()
 
     def show_stream(self, stream: str | None) -> None:
@@ -114,13 +131,15 @@ class StreamPlot(QWidget):
     def refresh(self, force: bool = False) -> None:
         if not self.live or self.stream is None:
             return
-        dirty = self.store.take_dirty()
         for key in self.store.keys_for(self.stream):
             if not self.wants(key[1]):
                 continue
-            if force or key in dirty or key[1] not in self.curves:
-                t, v = self.store.buffers[key].arrays()
+            # this plot's own record of what it drew: several plots read the same store
+            buf = self.store.buffers[key]
+            if force or key[1] not in self._drawn or self._drawn[key[1]] != buf.last_t:
+                t, v = buf.arrays()
                 self._curve(key[1]).setData(t, v)
+                self._drawn[key[1]] = buf.last_t
         now = time.time()
         self.widget.setXRange(now - LIVE_WINDOW_S, now, padding=0)
 

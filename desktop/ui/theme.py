@@ -6,6 +6,7 @@ by colour alone. Touch sizes: controls at least 48 px high, 8 px spacing (``TOUC
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from desktop.ui.qt import (
@@ -22,7 +23,6 @@ from desktop.ui.qt import (
     QPolygonF,
     QRectF,
     Qt,
-    pg,
 )
 from server_agent.contract import DeviceState, Severity
 
@@ -71,6 +71,7 @@ def stylesheet(t: Theme) -> str:
     QPushButton, QLineEdit, QCheckBox {{ min-height: {TOUCH}px; }}
     QPushButton {{ background: {t.button}; border: 2px solid {t.border}; border-radius: 6px;
                    padding: 0 16px; min-width: {TOUCH}px; }}
+    QPushButton#segment {{ padding: 0 6px; }}
     QPushButton:pressed, QPushButton:checked {{ background: {t.accent}; color: {t.window}; }}
     QPushButton:disabled {{ color: {t.muted}; border-color: {t.alt_base}; }}
     QPushButton#primary {{ background: {t.accent}; color: {t.window}; font-weight: 700; }}
@@ -118,12 +119,25 @@ def stylesheet(t: Theme) -> str:
     QPushButton#tile[level="stale"] {{ border-color: {t.warn}; }}
     QPushButton#tile[level="ok"] {{ border-color: {t.ok}; }}
     QLabel#hop {{ border: 2px solid {t.border}; border-radius: 6px; padding: 6px 10px; }}
+    QLabel#hop[state="ok"] {{ border-color: {t.ok}; }}
+    QLabel#hop[state="failing"] {{ border-color: {t.bad}; }}
+    QLabel#hop[state="caused_upstream"] {{ border: 2px dashed {t.warn}; }}
+    QLabel#hop[state="unknown"] {{ border: 2px dotted {t.stale}; }}
     QLabel#hop[bad="true"] {{ border: 4px solid {t.bad}; font-weight: 700; }}
     QLabel#counter[bad="true"] {{ color: {t.bad}; font-weight: 700; }}
     QLabel#fingerprint {{ font-family: monospace; font-size: 16px; font-weight: 700;
         background: {t.base}; border: 2px solid {t.border}; padding: 8px; }}
     QStatusBar {{ color: {t.muted}; }}
     """
+
+
+_current: Theme | None = None
+on_apply: list[Callable[[Theme], None]] = []  # called by apply() with the new theme
+
+
+def current() -> Theme:
+    """The theme last applied (DARK before any)."""
+    return _current or DARK
 
 
 def apply(app: QApplication, t: Theme) -> None:
@@ -138,7 +152,10 @@ def apply(app: QApplication, t: Theme) -> None:
         pal.setColor(role, QColor(colour))
     app.setPalette(pal)
     app.setStyleSheet(stylesheet(t))
-    pg.setConfigOptions(antialias=False, background=t.base, foreground=t.text)
+    global _current
+    _current = t
+    for hook in on_apply:  # pyqtgraph's defaults, once it is loaded (desktop.ui.graph)
+        hook(t)
     Icons.theme = t
     Icons.cache.clear()
 

@@ -10,7 +10,8 @@ from fastapi import APIRouter
 from server_agent.api.deps import Operator, ServicesDep, Viewer
 from server_agent.api.errors import ApiError
 from server_agent.contract import Device, DevicePatch, DeviceRole, DeviceState
-from server_agent.discovery.errors import OverrideError
+from server_agent.discovery.errors import NameTakenError, OverrideError
+from server_agent.discovery.overrides import patch_changes
 from server_agent.discovery.views import matches
 
 router = APIRouter(tags=["inventory"])
@@ -45,13 +46,13 @@ def get_device(device_id: str, svc: ServicesDep, _: Viewer) -> Device:
 
 @router.patch("/devices/{device_id}", response_model=Device)
 def patch_device(device_id: str, body: DevicePatch, svc: ServicesDep, _: Operator) -> Device:
-    if svc.discovery is None:
-        raise ApiError(503, "unavailable", "discovery is not running in this agent")
     try:
-        return svc.discovery.patch(device_id, body)
+        if svc.discovery is not None:
+            return svc.discovery.patch(device_id, body)
+        return svc.devices.set_overrides(device_id, patch_changes(body))
+    except NameTakenError as exc:
+        raise ApiError(409, "conflict", str(exc), "names must be unique") from None
     except OverrideError as exc:
-        status = 409 if "configured" in str(exc) else 404
-        raise ApiError(status, "conflict" if status == 409 else "not_found", str(exc),
-                       "only discovered devices take overrides") from None
+        raise ApiError(404, "not_found", str(exc), "list /api/v1/devices") from None
 
 # GET /streams lives in api/streams.py (the stream service)

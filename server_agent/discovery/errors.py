@@ -6,7 +6,8 @@
      ├── RulesError         the classification rules file is invalid (names file, rule, key)
      ├── RunError           a run cannot start (another is running) or is unknown
      ├── SweepTimeout       the sweep hit [discovery].max_duration_s
-     ├── OverrideError      a manual override is refused (unknown or configured device)
+     ├── OverrideError      a manual override is refused (unknown device)
+ │    └── NameTakenError  the new name is another device's id or name
      └── SnmpConfigError    SNMP settings that cannot work (version, v3 protocol, missing key)
 """
 
@@ -39,6 +40,10 @@ class SweepTimeout(DiscoveryError):
 
 class OverrideError(DiscoveryError):
     """A device override is refused."""
+
+
+class NameTakenError(OverrideError):
+    """The new name already names another device."""
 
 
 class SnmpConfigError(DiscoveryError):

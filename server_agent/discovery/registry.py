@@ -7,6 +7,10 @@ a configured or simulated device has the same address (that one wins, no double 
 Probes write each device's latest :class:`ProbeStatus` here; the API reads snapshots. A device's
 state is derived from its probes, never stored: all probes down -> down, any down or lossy ->
 degraded, all up -> up, no result yet -> unknown.
+
+Configured and simulated devices take manual overrides of name, role and notes
+(:meth:`set_overrides`, stored by :class:`DeviceOverrides`); discovered ones take theirs in the
+inventory (``DiscoveryService.patch``).
 """
 
 from __future__ import annotations
@@ -14,14 +18,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from server_agent.config import DeviceSection
-from server_agent.contract import Device, ProbeStatus, device_state
+from server_agent.contract import Device, DeviceRole, ProbeStatus, device_state
+from server_agent.discovery.errors import NameTakenError, OverrideError
+from server_agent.discovery.overrides import DeviceOverrides
 
 derive_state = device_state  # the shared rule (contract.device_state)
 
 
 class DeviceRegistry:
-    def __init__(self, devices: Iterable[DeviceSection] = ()) -> None:
+    def __init__(self, devices: Iterable[DeviceSection] = (),
+                 overrides: DeviceOverrides | None = None) -> None:
         self._devices: dict[str, DeviceSection] = {}
+        self._overrides = overrides
         self._status: dict[str, dict[str, ProbeStatus]] = {}
         self._discovered: dict[str, tuple[DeviceSection, Device]] = {}
         for d in devices:
@@ -59,17 +67,36 @@ class DeviceRegistry:
 
     def _view(self, d: DeviceSection) -> Device:
         probes = self.probe_status(d.name)
+        o = self._overrides.get(d.name) if self._overrides is not None else None
         return Device(
             id=d.name,
-            name=d.name,
-            role=d.role,
+            name=o.name if o and o.name else d.name,
+            role=DeviceRole(o.role) if o and o.role else d.role,
             address=d.address,
             vendor=d.vendor,
             model=d.model,
             state=derive_state(probes),
             rtt_budget_ms=d.rtt_budget_ms,
             probes=probes,
+            overrides=o.fields if o else [],
+            notes=o.notes if o else "",
         )
+
+    def set_overrides(self, device_id: str, changes: dict[str, str | None]) -> Device:
+        """Name / role / notes of a configured or simulated device (``None`` removes one)."""
+        if device_id not in self._devices:
+            raise OverrideError(f"no configured or simulated device {device_id!r}")
+        if self._overrides is None:
+            raise OverrideError("this agent keeps no device overrides (no database)")
+        name = changes.get("name")
+        if name and name != device_id:
+            clash = next((d.id for d in self.snapshot()
+                          if d.id != device_id and name in (d.id, d.name)), None)
+            if clash is not None:
+                raise NameTakenError(f"the name {name!r} is taken by device {clash!r}; "
+                                    "pick another")
+        self._overrides.set(device_id, changes)
+        return self._view(self._devices[device_id])
 
     def _discovered_view(self, device_id: str) -> Device:
         _, dev = self._discovered[device_id]

@@ -2,7 +2,7 @@
 
     DiscoveryService.start(request, user) -> DiscoveryRun   (TargetError, RunError)
     .get(run_id) / .cancel(run_id)
-    .patch(device_id, DevicePatch) -> Device                (OverrideError)
+    .patch(device_id, DevicePatch) -> Device                (OverrideError, NameTakenError)
     .refresh()   inventory -> registry (probe targets) + exports (Ansible, file_sd)
 
 Progress goes onto the live bus as ``discovery.progress`` events (at most 4 per second),
@@ -32,6 +32,7 @@ from server_agent.discovery.engine import Progress, run_discovery
 from server_agent.discovery.errors import DiscoveryError, OverrideError, RunError
 from server_agent.discovery.exports import write_exports
 from server_agent.discovery.inventory import Inventory
+from server_agent.discovery.overrides import patch_changes
 from server_agent.discovery.registry import DeviceRegistry
 from server_agent.discovery.rules import RuleSet
 from server_agent.discovery.settings import engine_settings
@@ -183,13 +184,16 @@ class DiscoveryService:
         return device_view(row) if row else None
 
     def patch(self, device_id: str, p: DevicePatch) -> Device:
+        """Overrides of a discovered device, or of a configured / simulated one (those keep
+        their configured fields; name, role and notes are stored beside them)."""
+        changes = patch_changes(p)
         if self.inventory.get(device_id) is None:
-            if self.registry.get(device_id) is not None:
-                raise OverrideError(f"{device_id!r} is a configured or simulated device; change "
-                                    "it in the agent's configuration file")
-            raise OverrideError(f"no discovered device {device_id!r}")
-        changes = {k: (v.value if hasattr(v, "value") else v)
-                   for k, v in p.model_dump(exclude_unset=True).items()}
+            if self.registry.get(device_id) is None:
+                raise OverrideError(f"no device {device_id!r}")
+            dev = self.registry.set_overrides(device_id, changes)
+            self.bus.publish_event("discovery.device", {"device": device_id,
+                                                        "kind": "override", "detail": changes})
+            return dev
         row = self.inventory.set_overrides(device_id, changes)
         self.refresh()
         self.bus.publish_event("discovery.device", {"device": device_id, "kind": "override",

@@ -1,8 +1,9 @@
 """Desktop benchmarks (offscreen): paint time per frame of 64 live curves at 10 Hz over a
 10-minute window, and start to the first painted overview. Each with a same-run baseline.
 
-    frame  = one 10 Hz tick: one new sample per curve, RttPlot.refresh() (setData of the dirty
-             curves, clip-to-view + peak downsampling), then a synchronous repaint
+    frame  = one 10 Hz tick: one new sample per curve, RttPlot.refresh() (the cached strip
+             image shifted and its new columns redrawn: min/max per pixel column, all curves),
+             then a synchronous repaint of the whole plot widget (axes, grid, image)
     baseline: a bare pyqtgraph PlotWidget with 64 default PlotDataItems, the same data and the
              same tick (setData of every curve, repaint)
     start  = `python -m desktop.app --smoke` until it prints that the painted window is ready;
@@ -45,8 +46,9 @@ def _series(n: int, t0: float) -> tuple[np.ndarray, np.ndarray]:
 def paint_frames() -> tuple[list[float], list[float]]:
     from desktop.model import SeriesStore
     from desktop.ui import theme
+    from desktop.ui.graph import pg
     from desktop.ui.plot import RttPlot
-    from desktop.ui.qt import QApplication, pg
+    from desktop.ui.qt import QApplication
     from server_agent.contract import WireSample
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -101,7 +103,8 @@ def paint_frames() -> tuple[list[float], list[float]]:
 
 def start_times(runs: int = 3) -> tuple[list[float], list[float]]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    ours, base = [], []
+    ours: list[float] = []
+    base: list[float] = []
     with tempfile.TemporaryDirectory() as cfg:
         env["FLYPACK_CONFIG_DIR"] = cfg
         for _ in range(runs):

@@ -1,20 +1,73 @@
-"""A TLS agent with the simulated segment, restartable on the same port (e2e fleet tests)."""
+"""Shared by the desktop e2e tests: a TLS agent with the simulated segment (restartable on the
+same port), and running a scenario coroutine on a qasync loop with timed waits."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
 import ssl
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
+import pytest
+import qasync
 
-from tests.support import AGENT_BIN, PASSWORDS, add_users, free_port, stop_process, wait_http
+from desktop.ui.qt import QApplication, QWidget
+from tests.support import (
+    AGENT_BIN,
+    PASSWORDS,
+    ROOT,
+    add_users,
+    free_port,
+    stop_process,
+    wait_http,
+)
+
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+class Window(Protocol):
+    def shutdown(self) -> Awaitable[None]: ...
+
+
+async def until(cond: Callable[[], object], limit_s: float, what: str,
+                explain: Callable[[], str] = lambda: "") -> float:
+    """Wait (on the loop) until ``cond()``; fail saying what was missing. Seconds taken."""
+    start = time.monotonic()
+    while not cond():
+        if time.monotonic() - start > limit_s:
+            pytest.fail(f"timed out after {limit_s} s waiting for {what}. {explain()}")
+        await asyncio.sleep(0.1)
+    return time.monotonic() - start
+
+
+def run_loop(qapp: QApplication, window: Window,
+             scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """One qasync loop for the scenario, closed (and unset) afterwards, also on failure: the
+    next test in this process starts from no loop at all."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.run_until_complete(window.shutdown())
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+async def shot(w: QWidget, name: str) -> None:
+    # never QApplication.processEvents() in a coroutine: the nested loop re-enters qasync
+    # ("Cannot enter into task") and the interrupted tasks hang for good
+    await asyncio.sleep(0.3)
+    assert w.grab().save(str(SHOTS / name)), name
 
 
 def sim_toml(streams: int) -> str:

@@ -14,55 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync
 from pytestqt.qtbot import QtBot
 
 from desktop.client import FleetFile, LinkState, SecretStore
 from desktop.model.overview import Level
+from desktop.model.streams import has_srt
 from desktop.ui import theme
 from desktop.ui.fleet import FleetWindow
 from desktop.ui.qt import QApplication, QSpinBox, Qt, QWidget
 from desktop.ui.touch import touch_problems
-from tests.e2e.fleet_support import TlsAgent, make_cert, tls_sim_agent
-from tests.support import PASSWORDS, ROOT, AgentProc, agent_process, free_port
+from tests.e2e.fleet_support import TlsAgent, make_cert, run_loop, shot, tls_sim_agent, until
+from tests.support import PASSWORDS, AgentProc, agent_process, free_port
 
 pytestmark = pytest.mark.slow
-SHOTS = ROOT / "docs" / "screenshots"
 LEFT = Qt.MouseButton.LeftButton
-
-
-async def until(cond: Callable[[], object], limit_s: float, what: str,
-                explain: Callable[[], str] = lambda: "") -> float:
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start > limit_s:
-            pytest.fail(f"timed out after {limit_s} s waiting for {what}. {explain()}")
-        await asyncio.sleep(0.1)
-    return time.monotonic() - start
-
-
-def run_loop(qapp: QApplication, window: FleetWindow,
-             scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(scenario())
-    finally:
-        loop.run_until_complete(window.shutdown())
-        loop.close()
-        asyncio.set_event_loop(None)
-
-
-async def shot(w: QWidget, name: str) -> None:
-    # never QApplication.processEvents() in a coroutine: the nested loop re-enters qasync
-    # ("Cannot enter into task") and the interrupted tasks hang for good
-    await asyncio.sleep(0.3)
-    assert w.grab().save(str(SHOTS / name)), name
 
 
 def fits(w: QWidget, screen: str) -> None:
@@ -194,10 +163,22 @@ def test_fleet_desktop_end_to_end(qtbot: QtBot, qapp: QApplication, agent: TlsAg
         await until(lambda: d.streams.model.streams, 15, "the stream list")
         ok = [s for s in d.streams.model.streams if s.state == "ok"]
         assert d.streams.model.streams[0].state == "alarm"  # by exception: failing first
-        d.streams.select(d.streams.model.streams[0].id)
-        assert "FIRST FAILING HOP" in d.streams.hop_row.itemAt(0).widget().text()
+        failing = d.streams.model.streams[0]
+        d.streams.select(failing.id)
+        chip = d.streams.first_failing_hop()
+        assert chip is not None and "FIRST FAILING HOP" in chip.text()
+        if failing.first_failing_hop:  # the agent's path: its first failing hop is marked
+            assert chip.text().splitlines()[0].endswith(failing.first_failing_hop)
+        print("streams: path from", "the agent" if failing.path else "the local chain",
+              "; first failing hop:", chip.text().splitlines()[0])
+        await shot(w, "streams-path.png")  # the failing stream: its path, first hop marked
         d.streams.select((ok or d.streams.model.streams)[0].id)
         await until(lambda: d.streams.plot.point_count() >= 20, 30, "stream plot points", log)
+        cur = d.streams.current()
+        if has_srt(cur):  # SRT legs: the SRT RTT curve for the picture
+            d.streams.pick_plot("SRT RTT ms")
+            await until(lambda: d.streams.df_plot.point_count() >= 10, 20, "SRT RTT points")
+        print("streams.png lower plot:", d.streams.df_plot.title)
         await asyncio.sleep(1.5)
         fits(w, "streams")
         await shot(w, "streams.png")
@@ -221,11 +202,23 @@ def test_fleet_desktop_end_to_end(qtbot: QtBot, qapp: QApplication, agent: TlsAg
         assert "UP" not in d.device_page.title.text(), d.device_page.title.text()
         fits(w, "device page")
         await shot(w, "device.png")
-        d.device_page.notes_edit.setText("rack 2 — PSU swapped")
-        qtbot.mouseClick(d.device_page.save, LEFT)  # type: ignore[no-untyped-call]
-        await until(lambda: d.device_page.edit_note.text().startswith("✓")
-                    or d.device_page.edit_note.text().startswith("✕"), 10, "the save")
-        print("device save:", d.device_page.edit_note.text())
+        # edit a simulated device (operator): role picker + notes, stored by the agent
+        page = d.device_page
+        page.notes_edit.setText("rack 2 — PSU swapped")
+        for button in (page.role_edit.buttons["decoder"], page.save):
+            page.form_area.ensureWidgetVisible(button)  # the form scrolls on a 768 px screen
+            await asyncio.sleep(0.1)
+            qtbot.mouseClick(button, LEFT)  # type: ignore[no-untyped-call]
+        await until(lambda: page.edit_note.text().startswith(("✓", "✕")), 10, "the save",
+                    lambda: f"note={page.edit_note.text()!r} save={page.save.isEnabled()}")
+        assert page.edit_note.text() == "✓ saved on the agent", page.edit_note.text()
+        got = api.get("/devices/enc-02").json()
+        assert (got["role"], got["notes"], got["overrides"]) == (
+            "decoder", "rack 2 — PSU swapped", ["role", "notes"])
+        await until(lambda: "Set by hand: role, notes" in page.details.text(), 10,
+                    "the page to show the overrides", page.details.text)
+        r = api.patch("/devices/enc-02", json={"role": None})  # back, for what follows
+        assert r.status_code == 200 and r.json()["role"] == "encoder", r.text
 
         # alarms: acknowledge the one for enc-02
         d.show_tab("alarms")

@@ -51,17 +51,18 @@ def test_rest_values_do_not_override_newer_live_ones() -> None:
     assert b.rows[0].rtt_ms == 3.0
 
 
-def test_series_store_dirty_and_keys() -> None:
+def test_series_store_generation_and_keys() -> None:
     st = SeriesStore(capacity=10)
     st.apply([s("flypack_probe_rtt_seconds", "a", 0.001, t=1.0),
               s("flypack_probe_rtt_seconds", "a", 0.002, t=2.0, probe="tcp:80"),
               s("flypack_probe_up", "a", 1.0)])
-    assert st.take_dirty() == {("a", "udp:7"), ("a", "tcp:80")}
-    assert st.take_dirty() == set()
+    assert st.generation == 2  # two series appeared
+    st.apply([s("flypack_probe_rtt_seconds", "a", 0.003, t=3.0)])
+    assert st.generation == 2  # a new sample is no new series
     assert st.keys_for(["a"]) == [("a", "tcp:80"), ("a", "udp:7")]
-    assert st.points(["a", "b"]) == 2
+    assert st.points(["a", "b"]) == 3
     t, v = st.arrays(("a", "udp:7"))
-    assert t.tolist() == [1.0] and v.tolist() == [1.0]
+    assert t.tolist() == [1.0, 3.0] and v.tolist() == [1.0, 3.0]
 
 
 def test_formats() -> None:

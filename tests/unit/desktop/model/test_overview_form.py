@@ -35,6 +35,10 @@ def test_tile_counts_and_targets() -> None:
     bad = summarize("u", "fp", snap(devices=[dev("b", False)], streams=[stream]), now=1001)
     assert bad.level is Level.critical and bad.target.tab == "streams"
     assert bad.target.item == "s1" and bad.streams_alarm == 1
+    assert bad.target.why == "cc_error"
+    stream.first_failing_hop = "wan"  # an agent with paths: the drill-down names the hop
+    bad = summarize("u", "fp", snap(devices=[dev("b", False)], streams=[stream]), now=1001)
+    assert bad.target.why == "cc_error; first failing hop: wan"
 
     alarm = Alarm(id=5, key="k", rule="r", severity=Severity.critical, device="b",
                   message="b is down", active=True, raised_at=999.0)

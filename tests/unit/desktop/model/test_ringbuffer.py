@@ -44,3 +44,17 @@ def test_arrays_are_copies() -> None:
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError):
         RingBuffer(0)
+
+
+@pytest.mark.parametrize("appended", [3, 5, 7, 12])  # not full, full, wrapped, wrapped twice
+def test_tail_returns_the_newest_samples_from_t0(appended: int) -> None:
+    rb = RingBuffer(5)
+    for x in range(appended):
+        rb.append(float(x), x * 10.0)
+    t_all, _ = rb.arrays()
+    for t0 in (-1.0, 0.0, appended - 3.0, appended - 2.5, appended - 1.0, appended + 1.0):
+        for extra in (0, 1, 2):
+            t, v = rb.tail(t0, extra=extra)
+            want = int((t_all >= t0).sum()) + extra
+            assert t.tolist() == t_all[len(t_all) - min(want, len(t_all)):].tolist()
+            assert v.tolist() == (t * 10.0).tolist()

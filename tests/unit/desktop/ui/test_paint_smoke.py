@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from desktop.client import LinkState, LinkStatus
 from desktop.ui import theme
 from desktop.ui.dashboard import Dashboard
-from desktop.ui.qt import QApplication, QColor
+from desktop.ui.qt import QApplication, QColor, QPoint
 from server_agent.contract import Device, DeviceRole, WireSample
 
 
@@ -20,7 +20,8 @@ def samples(n: int) -> list[WireSample]:
         for dev in ("enc-01", "rtr-01"):
             out.append(WireSample(series="flypack_probe_rtt_seconds",
                                   labels={"device": dev, "probe": "udp:7"},
-                                  t=now - n + i, v=0.001 + 0.0005 * (i % 5)))
+                                  t=now - n + i,  # two curves apart: neither hides the other
+                                  v=0.001 + 0.0005 * (i % 5) + (0.003 if dev == "rtr-01" else 0)))
             out.append(WireSample(series="flypack_probe_up",
                                   labels={"device": dev, "probe": "udp:7"}, t=now - n + i,
                                   v=1.0))
@@ -40,15 +41,18 @@ def test_dashboard_paints_curves_and_marks_stale(qtbot: QtBot, qapp: QApplicatio
     dash.store.apply(batch)
     dash.set_link(LinkStatus(LinkState.up))
     dash.show()
+    dash.show_tab("devices")  # the RTT plot lives there
+    qapp.processEvents()
     dash.plot.refresh(force=True)
     assert dash.plot.point_count() == 100
     image = dash.grab().toImage()
     assert not image.isNull()
-    # the first curve colour is on screen somewhere in the plot
+    # the first curve colour is on screen somewhere in the plot area (not just its legend)
     blue = QColor(theme.DARK.curves[0])
-    plot_rect = dash.plot.geometry()
-    hits = sum(1 for x in range(plot_rect.left(), plot_rect.right(), 2)
-               for y in range(plot_rect.top(), plot_rect.bottom(), 2)
+    origin = dash.plot.widget.mapTo(dash, QPoint(0, 0))
+    size = dash.plot.widget.size()
+    hits = sum(1 for x in range(origin.x(), origin.x() + size.width())
+               for y in range(origin.y(), origin.y() + size.height())
                if image.pixelColor(x, y) == blue)
     assert hits > 5
     assert dash.device_model.data(dash.device_model.index(0, 3)) == "up"
