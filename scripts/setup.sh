@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   victoria-metrics          # history (design §4)
   prometheus-blackbox-exporter
+  prometheus docker-compose  # promtool + the compose/ stack on real binaries; compose 1.29 parse
   srt-tools                 # srt-live-transmit, libsrt1.5
   ffmpeg                    # MPEG-TS test streams
   snmpd snmp                # real SNMP agent and client tools
   fping nmap                # discovery bench baselines (make bench)
   openssh-server            # a real SSH target for the playbook tests (own config, own port)
+  qemu-system-x86 qemu-utils debootstrap iputils-ping  # provisioning tier: fresh Bookworm VM (tests/provision)
   xvfb xauth                # real-window screenshots of the desktop
   libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
