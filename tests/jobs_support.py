@@ -118,8 +118,9 @@ def events(c: TestClient, h: dict[str, str], job_id: int) -> list[dict[str, Any]
 
 
 @contextmanager
-def sshd(tmp: Path) -> Iterator[tuple[int, str]]:
-    """A real sshd on 127.0.0.1:<free port>, its own config, key auth for root only.
+def sshd(tmp: Path, password_auth: bool = False) -> Iterator[tuple[int, str]]:
+    """A real sshd on 127.0.0.1:<free port>, its own config, key auth for root only
+    (``password_auth``: passwords are tried too, e.g. to test a refused one).
     Yields (port, private key text)."""
     binary = require_binary("sshd")
     keygen = require_binary("ssh-keygen")
@@ -134,8 +135,10 @@ def sshd(tmp: Path) -> Iterator[tuple[int, str]]:
     port = free_port()
     (d / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {d / 'host_key'}\nPidFile none\n"
-        f"AuthorizedKeysFile {d / 'authorized_keys'}\nPasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\nUsePAM no\nPermitRootLogin prohibit-password\n"
+        f"AuthorizedKeysFile {d / 'authorized_keys'}\n"
+        f"PasswordAuthentication {'yes' if password_auth else 'no'}\n"
+        "KbdInteractiveAuthentication no\nUsePAM no\n"
+        f"PermitRootLogin {'yes' if password_auth else 'prohibit-password'}\n"
         "AllowUsers root\nStrictModes no\nSubsystem sftp internal-sftp\nMaxStartups 20\n")
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation dir
     log = (d / "sshd.log").open("wb")

@@ -39,6 +39,7 @@ from desktop.ui.addflypack import AddFlypackView
 from desktop.ui.errors import run_op
 from desktop.ui.overview import OverviewView
 from desktop.ui.qt import QApplication, QCloseEvent, QMainWindow, QStackedWidget, QWidget
+from desktop.ui.wizard_fleet import attach_wizard
 
 if TYPE_CHECKING:  # loaded with the first dashboard: pyqtgraph and numpy cost start time
     from desktop.ui.dashboard import Dashboard
@@ -91,6 +92,7 @@ class FleetWindow(QMainWindow):
         self.add_view.trust_requested.connect(self.trust_certificate)
         self.add_view.login_requested.connect(self.log_in)
         self.add_view.cancel_requested.connect(self.show_overview)
+        self.wizard = attach_wizard(self)  # "Provision new flypack" + the wizard page
         self._poll: asyncio.Task[None] | None = None
         self.current: Member | None = None
         self.resize(1366, 768)
