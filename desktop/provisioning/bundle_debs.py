@@ -24,7 +24,7 @@ DEB_PACKAGES: tuple[str, ...] = (
     "netplan.io",                                   # network
     "docker.io", "docker-compose",                  # docker
     "nftables",                                     # firewall
-    "python3-venv",                                 # agent
+    "python3-venv", "libsrt1.5-gnutls",             # agent (SRT statistics via libsrt)
 )
 
 
