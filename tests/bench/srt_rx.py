@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
-import time
 
 from server_agent.video.srt.leg import SrtLeg
-from server_agent.video.udp.receiver import StreamReceiver
-from server_agent.video.udp.url import parse_url
-from tests.support import free_port, stop_process
+from tests.bench.udp_rx import drive
+from tests.support import free_port
 
 SENDER = """
 import sys, time
@@ -47,30 +43,11 @@ print(sent)
 
 
 async def main() -> dict[str, float]:
-    from server_agent.sim.ts import default_cache_dir, encode_clip
-
-    encode_clip(default_cache_dir(), 10.0)
     ports = [free_port(kind=2) for _ in range(5)]
-    rxs = [StreamReceiver([parse_url(f"srt://127.0.0.1:{p}?mode=listener")]) for p in ports]
-    loop = asyncio.get_running_loop()
-    for rx in rxs:
-        rx.start(loop)
-    proc = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
-        [sys.executable, "-c", SENDER, *map(str, ports)], stdout=subprocess.PIPE, text=True)
-    try:
-        c0, w0 = time.process_time(), time.monotonic()
-        while proc.poll() is None and time.monotonic() - w0 < 20:
-            await asyncio.sleep(0.1)
-            for rx in rxs:
-                rx.tick()
-        cpu, wall = time.process_time() - c0, time.monotonic() - w0
-        sent = int((proc.communicate(timeout=10)[0] or "0").strip() or 0)
-    finally:
-        stop_process(proc)  # type: ignore[arg-type]
-        for rx in rxs:
-            rx.close()
+    rxs, cpu_pct, sent = await drive([f"srt://127.0.0.1:{p}?mode=listener" for p in ports],
+                                     SENDER, ports, 20)
     legs = [leg for rx in rxs for leg in rx.legs if isinstance(leg, SrtLeg)]
-    return {"cpu_pct": 100 * cpu / wall, "sent": sent,
+    return {"cpu_pct": cpu_pct, "sent": sent,
             "received": sum(f.received for leg in legs for f in leg.figures[:1]),
             "dropped": sum(f.dropped for leg in legs for f in leg.figures[:1]),
             "cc": sum(rx.analyzer.counts["continuity_count_error"] for rx in rxs)}

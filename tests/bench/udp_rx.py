@@ -32,20 +32,22 @@ print(sent)
 """
 
 
-async def main() -> dict[str, float]:
+async def drive(urls: list[str], sender: str, ports: list[int], limit_s: float
+                ) -> tuple[list[StreamReceiver], float, int]:
+    """Receive ``urls`` while the ``sender`` child sends to ``ports``, ticking at 10 Hz;
+    returns the (closed) receivers, the receiving process's CPU %, and what the child sent."""
     from server_agent.sim.ts import default_cache_dir, encode_clip
 
     encode_clip(default_cache_dir(), 10.0)
-    ports = [free_port(kind=2) for _ in range(10)]
-    rxs = [StreamReceiver([parse_url(f"udp://@127.0.0.1:{p}")]) for p in ports]
+    rxs = [StreamReceiver([parse_url(u)]) for u in urls]
     loop = asyncio.get_running_loop()
     for rx in rxs:
         rx.start(loop)
     proc = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
-        [sys.executable, "-c", SENDER, *map(str, ports)], stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-c", sender, *map(str, ports)], stdout=subprocess.PIPE, text=True)
     try:
         c0, w0 = time.process_time(), time.monotonic()
-        while proc.poll() is None and time.monotonic() - w0 < 15:
+        while proc.poll() is None and time.monotonic() - w0 < limit_s:
             await asyncio.sleep(0.1)
             for rx in rxs:
                 rx.tick()
@@ -55,7 +57,14 @@ async def main() -> dict[str, float]:
         stop_process(proc)  # type: ignore[arg-type]
         for rx in rxs:
             rx.close()
-    return {"cpu_pct": 100 * cpu / wall, "sent": sent,
+    return rxs, 100 * cpu / wall, sent
+
+
+async def main() -> dict[str, float]:
+    ports = [free_port(kind=2) for _ in range(10)]
+    rxs, cpu_pct, sent = await drive([f"udp://@127.0.0.1:{p}" for p in ports], SENDER, ports,
+                                     15)
+    return {"cpu_pct": cpu_pct, "sent": sent,
             "received": sum(rx.datagrams for rx in rxs),
             "cc": sum(rx.analyzer.counts["continuity_count_error"] for rx in rxs)}
 
