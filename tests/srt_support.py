@@ -62,10 +62,10 @@ class LossyRelay:
         self.client: tuple[str, int] | None = None
         self.deadline = time.monotonic() + max_seconds
         self.dropped_seqs: set[int] = set()
-        self.dropped_payloads: dict[int, bytes] = {}  # seq -> its TS payload
         self.dropped_datagrams = 0
         self.data_forwarded = 0
         self.seen: set[int] = set()
+        self.order: list[tuple[int, frozenset[int]]] = []  # first sendings: seq, payload PIDs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -88,6 +88,8 @@ class LossyRelay:
         seq = struct.unpack("!I", data[:4])[0] & 0x7FFFFFFF
         first = seq not in self.seen
         self.seen.add(seq)
+        if first:
+            self.order.append((seq, payload_pids(data[16:])))
         if self.mode == "all" and seq in self.dropped_seqs:
             self.dropped_datagrams += 1  # a retransmission of a packet that stays lost
             return True
@@ -95,7 +97,6 @@ class LossyRelay:
             return False
         if self.mode == "all" or first:
             self.dropped_seqs.add(seq)
-            self.dropped_payloads.setdefault(seq, data[16:])
             self.dropped_datagrams += 1
             return True
         return False
@@ -119,13 +120,27 @@ class LossyRelay:
                     self.front.sendto(data, self.client)
 
 
-def cc_gaps_of(payload: bytes) -> int:
-    """Continuity errors that losing this payload causes: one per PID (not the null PID)
-    with a payload-carrying TS packet in it (adaptation-only packets keep their CC)."""
+def payload_pids(payload: bytes) -> frozenset[int]:
+    """PIDs (not the null PID) with a payload-carrying TS packet in this datagram
+    (adaptation-only packets keep their CC, so losing them causes no continuity error)."""
     pids = set()
     for i in range(0, len(payload) - 187, 188):
         pkt = payload[i:i + 188]
         pid = ((pkt[1] & 0x1F) << 8) | pkt[2]
         if pkt[0] == 0x47 and pid != 0x1FFF and (pkt[3] >> 4) & 1:
             pids.add(pid)
-    return len(pids)
+    return frozenset(pids)
+
+
+def expected_cc_errors(relay: LossyRelay) -> int:
+    """Continuity errors an analyser must count for what the relay destroyed for good: one per
+    PID and run of lost packets, and only once a later packet of that PID arrived (two losses
+    with no packet of the PID between them are one discontinuity)."""
+    errors, open_gap = 0, set[int]()
+    for seq, pids in relay.order:
+        if seq in relay.dropped_seqs:
+            open_gap |= pids
+        else:
+            errors += len(open_gap & pids)
+            open_gap -= pids
+    return errors
