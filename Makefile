@@ -18,16 +18,15 @@ test: setup
 # the slow tier (real processes end to end); exit 5 = nothing collected is not a failure.
 # The desktop's end-to-end tests get a process of their own: the Qt event loop must not
 # share a process with what the integration tests leave behind (threads, loops, engines).
-# tests/provision boots a fresh Bookworm VM under qemu (design §5b) and deploys it: the first
-# deploy (~23 min under TCG here) and a no-change re-run (~7 min). The wizard's walk of the VM
-# (a third run, ~7 min) and the frozen desktop's run (its SSH connection drops at the netplan
-# switch, open in issue 9) are left to `make test-provision` to keep CI inside its hour.
+# The VM tier (tests/provision: a fresh Bookworm under qemu, design §5b) is `make
+# test-provision`, not part of this target: under TCG here the first deploy takes ~23 min,
+# the no-change re-run ~7 and the wizard's walk ~7: CI would end near its hour, not well inside.
 test-e2e: setup
 	$(PY) -m pytest -q -m slow tests/unit tests/integration tests/lab $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(PY) -m pytest -q -m slow tests/e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(PY) -m pytest -q -m slow tests/provision/test_deploy_vm.py $(PYTEST_ARGS)
 
-# every VM test, the wizard's and the bundled desktop's included (root, qemu; about 45 min)
+# the VM tier: first deploy, no-change re-run, the wizard's walk and the frozen desktop's run
+# (root and qemu; about 45 min; the frozen desktop's run fails today, see issue 9)
 test-provision: setup
 	$(PY) -m pytest -q -m slow tests/provision $(PYTEST_ARGS)
 
