@@ -232,12 +232,22 @@ def test_stack_configs_collect_agent_and_probes_into_victoriametrics(tmp_path: P
             [up] = landed('up{job="flypack-agent"}')
             assert up["value"][1] == "1"
 
-            def probes(job: str) -> dict[str, str]:
-                return {r["metric"]["device"]: r["value"][1]
-                        for r in landed(f'probe_success{{job="{job}"}}')}
-            assert probes("blackbox-icmp") == {"enc-up": "1"}
-            assert probes("blackbox-tcp") == {"enc-up": "1", "enc-closed": "0"}
-            assert probes("blackbox-http") == {"enc-up": "1"}
+            def probes(job: str, *devices: str) -> dict[str, str]:
+                """probe_success of the job, once a sample of every device has landed (the
+                targets are probed and remote-written independently)."""
+                expr = f'probe_success{{job="{job}"}}'
+
+                def every_device() -> dict[str, str] | None:
+                    rows = vm_query(lab, expr) or []
+                    found = {r["metric"]["device"]: r["value"][1] for r in rows}
+                    return found if set(found) >= set(devices) else None
+                found: dict[str, str] = wait(f"{expr} for {devices} in VictoriaMetrics",
+                                             every_device, 40, procs)
+                return found
+            assert probes("blackbox-icmp", "enc-up") == {"enc-up": "1"}
+            assert probes("blackbox-tcp", "enc-up", "enc-closed") == {"enc-up": "1",
+                                                                      "enc-closed": "0"}
+            assert probes("blackbox-http", "enc-up") == {"enc-up": "1"}
             [code] = landed('probe_http_status_code{job="blackbox-http"}')
             assert code["value"][1] == "200"
             [icmp] = landed('probe_icmp_duration_seconds{job="blackbox-icmp",phase="rtt"}')
