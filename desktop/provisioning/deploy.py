@@ -272,16 +272,24 @@ class DeployDriver:
             # the pinned known_hosts must be enforced
             "ANSIBLE_HOST_KEY_CHECKING": "True",
         }
-        r = ansible_runner.run(
-            private_data_dir=str(run_dir), project_dir=str(self.deploy_dir),
-            inventory=str(inv_dir / "hosts.yml"),
-            # an explicit binary (e.g. a frozen bundle's entry point) runs in ansible-runner's
-            # raw mode, which does not add the playbook: pass it on the command line
-            binary=playbook_bin, cmdline=shlex.quote(str(self.deploy_dir / "site.yml")),
-            envvars=env, extravars=extravars,
-            settings={"pexpect_timeout": 0.2, "suppress_ansible_output": True},
-            event_handler=collector, cancel_callback=cancel.is_set, quiet=True,
-            rotate_artifacts=5)
+        # OpenSSH's control socket must fit a Unix socket path (~104 bytes): below a long HOME
+        # (~/.ansible/cp/<40 hex>) ssh quietly gives up multiplexing and every task reconnects
+        control_dir = tempfile.mkdtemp(prefix="fp-cp-")
+        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = control_dir
+        try:
+            r = ansible_runner.run(
+                private_data_dir=str(run_dir), project_dir=str(self.deploy_dir),
+                inventory=str(inv_dir / "hosts.yml"),
+                # an explicit binary (e.g. a frozen bundle's entry point) runs in
+                # ansible-runner's raw mode, which does not add the playbook: pass it on the
+                # command line
+                binary=playbook_bin, cmdline=shlex.quote(str(self.deploy_dir / "site.yml")),
+                envvars=env, extravars=extravars,
+                settings={"pexpect_timeout": 0.2, "suppress_ansible_output": True},
+                event_handler=collector, cancel_callback=cancel.is_set, quiet=True,
+                rotate_artifacts=5)
+        finally:
+            shutil.rmtree(control_dir, ignore_errors=True)
         changed = sum(int(v) for v in (collector.stats.get("changed") or {}).values())
         status = r.status
         if status == "canceled":
