@@ -5,14 +5,16 @@
    through the real DeployDriver/ansible-runner with live progress, to the done page.
 2. The bundled desktop (`make bundle`): `flypack-desktop provision …` runs the same backend
    from the frozen bundle — its own paramiko, ansible-runner, flypack-ansible-playbook and
-   deploy/ content — against the same VM.
+   deploy/ content — as a first deploy of a fresh VM of its own (the network switch, the
+   package installs and the first admin only happen in a first deploy).
 
-Both share the session's VM with test_deploy_vm.py: whichever runs after the first deploy is
-a re-run on a provisioned server, which must succeed without breaking anything (the roles are
-idempotent). The agent listens on the VM's management address inside the lab namespace, which
-the test process must not reach (lab rules): the wizard's "add to the fleet" step is
-unhooked here and the agent's certificate is checked from the lab side instead (the fleet step
-itself is walked in tests/e2e/test_wizard_walk.py against a real TLS agent on loopback).
+The wizard shares the session's VM with test_deploy_vm.py: whichever runs after the first
+deploy is a re-run on a provisioned server, which must succeed without breaking anything (the
+roles are idempotent). The agent listens on the VM's management address inside the lab
+namespace, which the test process must not reach (lab rules): the wizard's "add to the
+fleet" step is unhooked here and the agent's certificate is checked from the lab side
+instead (the fleet step itself is walked in tests/e2e/test_wizard_walk.py against a real TLS
+agent on loopback).
 """
 
 from __future__ import annotations
@@ -144,14 +146,16 @@ def test_wizard_provisions_the_vm(qtbot: QtBot, qapp: QApplication, fresh_vm: VM
     assert out.strip() == "active", out
 
 
-def test_bundled_desktop_provisions_the_vm(fresh_vm: VM, offline_bundle: Path,
-                                           tmp_path: Path) -> None:
+def test_bundled_desktop_provisions_a_fresh_vm(own_fresh_vm: VM, offline_bundle: Path,
+                                               tmp_path: Path) -> None:
     if not (BUNDLE.parent / "flypack-ansible-playbook").exists():  # none, or older spec
         r = subprocess.run(["make", "bundle"], cwd=ROOT, capture_output=True, text=True,
                            timeout=1800)
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert (BUNDLE.parent / "flypack-ansible-playbook").exists()
-    vm = fresh_vm
+    vm = own_fresh_vm
+    rc, _ = vm.ssh("command -v python3")
+    assert rc != 0, "the image must come without python3 (the bootstrap role brings it)"
     settings = tmp_path / "vm.json"
     settings.write_text(json.dumps(asdict(vm_settings())))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
@@ -167,5 +171,12 @@ def test_bundled_desktop_provisions_the_vm(fresh_vm: VM, offline_bundle: Path,
                              if line.startswith("result "))[len("result "):])
     assert result["status"] == "successful" and result["fingerprint"], result
     assert "role bootstrap" in r.stdout and "check ok   Operating system" in r.stdout
-    _rc, out = vm.ssh("systemctl is-active flypack-agent")
-    assert out.strip() == "active", out
+    assert "admin password for admin: " in r.stdout, "a first deploy creates the admin"
+    _rc, out = vm.ssh("systemctl is-active flypack-agent systemd-networkd")
+    assert out.split() == ["active", "active"], out
+    # the agent answers on the management address over TLS 1.3 with the reported certificate
+    # (checked from the lab side: nothing from this namespace goes to the lab's networks)
+    probe = vm.lab_run("python3", "-c", TLS_PROBE, MGMT_GUEST.split("/")[0], "8443")
+    seen = json.loads(probe.stdout)
+    assert seen["status"] == "200" and seen["version"] == "TLSv1.3", seen
+    assert result["fingerprint"].replace(":", "").lower() == seen["sha256"]

@@ -6,6 +6,7 @@ Fixtures (session scope; conftest.py imports them):
     offline_bundle -> Path         the cached offline bundle (desktop/provisioning/bundle.py)
     fresh_vm -> VM                 a qcow2 overlay booted under qemu (TCG)
     provisioned_vm -> Provisioned  fresh_vm deployed once through DeployDriver
+    own_fresh_vm -> VM             (function scope) a VM of one test's own, stopped after it
 
 Networking: NIC 1 is qemu's user network with ``restrict=on`` (nothing in the guest reaches
 any network) and one host forward 127.0.0.1:<port> -> 22. NICs 2 and 3 are taps that qemu opens
@@ -18,6 +19,7 @@ qemu is stopped by its PID and the namespace deleted, also on failure.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -41,6 +43,7 @@ MGMT_GUEST, MGMT_LAB = "198.51.100.10/24", "198.51.100.1/24"
 MEDIA_GUEST, MEDIA_LAB = "203.0.113.10/24", "203.0.113.1/24"
 VLAN_GUEST, VLAN_ID = "198.18.0.10/24", 100
 BOOT_TIMEOUT_S = 300
+_serial = itertools.count()  # several VMs in one test process need their own names
 
 
 class VMError(RuntimeError):
@@ -134,8 +137,9 @@ def boot_vm(image: Image, workdir: Path) -> VM:
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
                     str(image.disk), str(overlay)], check=True, capture_output=True)
     port = free_port()
-    lab = Lab("vm")
-    taps = (f"fpvm{os.getpid() % 100000}", f"fpvd{os.getpid() % 100000}")
+    n = next(_serial)
+    lab = Lab(f"vm{n}")
+    taps = (f"fpvm{n}{os.getpid() % 100000}", f"fpvd{n}{os.getpid() % 100000}")
     vm = VM("127.0.0.1", port, "root", image.root_password, image.key, workdir, lab, taps)
     try:
         lab.ns(vm.lab_ns)
@@ -143,7 +147,7 @@ def boot_vm(image: Image, workdir: Path) -> VM:
             "qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max", "-m", "2048",
             "-smp", "2", "-kernel", str(image.kernel), "-initrd", str(image.initrd),
             "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet",
-            "-drive", f"file={overlay},if=virtio,format=qcow2",
+            "-drive", f"file={overlay},if=virtio,format=qcow2,cache=unsafe",
             "-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:22",
             "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:f1:00:01",
             "-netdev", f"tap,id=n1,ifname={taps[0]},script=no,downscript=no",
@@ -221,6 +225,16 @@ def offline_bundle() -> Path:
 @pytest.fixture(scope="session")
 def fresh_vm(bookworm_image: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VM]:
     vm = boot_vm(build_image(), tmp_path_factory.mktemp("vm"))
+    try:
+        yield vm
+    finally:
+        vm.stop()
+
+
+@pytest.fixture()
+def own_fresh_vm(bookworm_image: Path, tmp_path: Path) -> Iterator[VM]:
+    """A fresh VM for one test alone: a first deploy by another driver (the frozen desktop)."""
+    vm = boot_vm(build_image(), tmp_path / "vm")
     try:
         yield vm
     finally:

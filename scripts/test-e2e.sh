@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make test-e2e`: the slow tier (real processes end to end), also run by CI.
+#
+# Three pytest runs. The VM tier (tests/provision/test_deploy_vm.py: a fresh Bookworm under
+# qemu TCG, first deploy and no-change re-run, ~25 min) mostly keeps one core busy, so it runs
+# alongside the other two (~10 min, one core): the tier's wall time is the VM's, not the sum.
+# The desktop's end-to-end tests get a process of their own: the Qt event loop must not share
+# a process with what the integration tests leave behind (threads, loops, engines).
+# Exit status 5 (nothing collected) is not a failure. Extra arguments go to every pytest run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+mkdir -p build
+vm_log=build/test-e2e-vm.log
+
+"$PY" -m pytest -q -m slow tests/provision/test_deploy_vm.py "$@" >"$vm_log" 2>&1 &
+vm_pid=$!
+# the VM run cleans up its qemu and namespaces itself; on Ctrl-C, stop pytest so it does
+trap 'kill -INT "$vm_pid" 2>/dev/null; wait "$vm_pid"; exit 130' INT TERM
+
+failed=0
+ok() { [ "$1" -eq 0 ] || [ "$1" -eq 5 ]; }
+"$PY" -m pytest -q -m slow tests/unit tests/integration tests/lab "$@"
+ok $? || failed=1
+"$PY" -m pytest -q -m slow tests/e2e "$@"
+ok $? || failed=1
+
+echo "test-e2e: waiting for the VM tier (tests/provision/test_deploy_vm.py, log $vm_log)"
+wait "$vm_pid"
+vm_rc=$?
+cat "$vm_log"
+ok $vm_rc || failed=1
+exit $failed
