@@ -56,7 +56,14 @@ class DeviceRegistry:
         self._status[device.name] = {}
 
     def targets(self) -> list[DeviceSection]:
-        return [*self._devices.values(), *(sec for sec, _ in self._discovered.values())]
+        """What playbooks run against. A configured device's role override applies: the role
+        picks its Ansible group. Names stay the ids (stable inventory host names)."""
+        return [*(self._with_role_override(d) for d in self._devices.values()),
+                *(sec for sec, _ in self._discovered.values())]
+
+    def _with_role_override(self, d: DeviceSection) -> DeviceSection:
+        o = self._overrides.get(d.name) if self._overrides is not None else None
+        return d.model_copy(update={"role": DeviceRole(o.role)}) if o and o.role else d
 
     def set_probe_status(self, device: str, status: ProbeStatus) -> None:
         if device in self._status:

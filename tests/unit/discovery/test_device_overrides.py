@@ -14,6 +14,7 @@ from server_agent.contract import DeviceRole, Role
 from server_agent.discovery.errors import NameTakenError, OverrideError
 from server_agent.discovery.overrides import DeviceOverrides
 from server_agent.discovery.registry import DeviceRegistry
+from server_agent.jobs.inventory import build_inventory
 from server_agent.runtime import build_services
 from server_agent.store.db import Database
 from tests.support import PASSWORDS
@@ -40,6 +41,18 @@ def test_overrides_apply_persist_and_clear(tmp_path: Path) -> None:
     dev = again.set_overrides("enc-01", {"role": None})
     assert (dev.role, dev.overrides) == (DeviceRole.encoder, [])
     assert db.one("SELECT COUNT(*) FROM device_overrides")[0] == 0  # type: ignore[index]
+
+
+def test_a_role_override_moves_the_device_to_its_ansible_group(tmp_path: Path) -> None:
+    reg = DeviceRegistry(DEVICES, DeviceOverrides(Database(tmp_path / "a.db")))
+    groups = build_inventory(reg.targets(), None, 8080).groups
+    assert "enc-01" in groups["encoders"] and "enc-01" not in groups.get("decoders", set())
+    reg.set_overrides("enc-01", {"name": "cam-left", "role": "decoder"})
+    groups = build_inventory(reg.targets(), None, 8080).groups
+    assert "enc-01" in groups["decoders"]  # by its id: the name is a label
+    assert "enc-01" not in groups.get("encoders", set())
+    reg.set_overrides("enc-01", {"role": None})
+    assert "enc-01" in build_inventory(reg.targets(), None, 8080).groups["encoders"]
 
 
 def test_refusals(tmp_path: Path) -> None:
