@@ -38,6 +38,7 @@ from desktop.ui import theme
 from desktop.ui.fleet import FleetWindow
 from desktop.ui.qt import QApplication, Qt
 from desktop.ui.wizard import CHECKS, DONE, HOSTKEY, REVIEW, RUN, SETTINGS, password_key
+from tests.e2e.test_wizard_walk import shot
 from tests.provision.test_deploy_vm import TLS_PROBE
 from tests.provision.vm import MGMT_GUEST, VM, vm_settings
 from tests.support import ROOT
@@ -114,7 +115,12 @@ def test_wizard_provisions_the_vm(qtbot: QtBot, qapp: QApplication, fresh_vm: VM
         wiz.provisioned.disconnect()
         qtbot.mouseClick(wiz.next, LEFT)
         assert wiz.page == RUN
+        await until(lambda: len(wiz.run_page.role_items) >= 4 or wiz.page == DONE,
+                    DEPLOY_LIMIT_S, "the deploy to reach its fourth role")
+        if wiz.page == RUN:  # the live run page of a real deploy (docs/wizard.md)
+            await shot(w, "vm-run")
         await until(lambda: wiz.page == DONE, DEPLOY_LIMIT_S, "the deploy to finish")
+        await shot(w, "vm-done")
         events.append(wiz.run_page.log.toPlainText()[-3000:])
         r = wiz.result
         assert r is not None and r.status == "successful", r
