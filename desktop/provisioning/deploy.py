@@ -15,7 +15,6 @@ Running again after fixing a failure continues safely: every role is idempotent.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import shlex
@@ -31,6 +30,7 @@ from typing import Any
 import yaml
 
 from desktop.provisioning import ansible_bin
+from desktop.provisioning.bundle_debs import sha256_file
 from desktop.provisioning.deploy_ssh import (
     install_temp_key,
     remove_temp_key,
@@ -84,14 +84,6 @@ def find_ansible_playbook(explicit: str | None = None) -> str:
         raise DeployError("ansible-playbook was not found: install flypack with its [desktop] "
                           "extra (it brings ansible-core) or put ansible-playbook on PATH")
     return found
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _failure_message(task: str | None, role: str | None, detail: str) -> str:
@@ -210,7 +202,7 @@ class DeployDriver:
             install_temp_key(session, key)
             bundle_vars: dict[str, object] = {"bootstrap_bundle": None}
             if self.bundle is not None:
-                digest = _sha256(self.bundle)
+                digest = sha256_file(self.bundle)
                 remote = upload_bundle(session, self.bundle, digest,
                                        lambda m: collector.emit("log", None, None, m))
                 bundle_vars = {"bootstrap_bundle": remote, "bootstrap_bundle_sha256": digest}
