@@ -49,6 +49,16 @@ class Page(QWidget):
         self.area.setWidget(inner)
         outer.addWidget(self.area)
 
+    def add_heading(self, text: str = "", name: str = "") -> QLabel:
+        """A wrapped status heading (the theme's section title) added to the body."""
+        lab = QLabel(text)
+        lab.setObjectName("sectionTitle")
+        lab.setWordWrap(True)
+        if name:
+            lab.setAccessibleName(name)
+        self.body.addWidget(lab)
+        return lab
+
     def finish(self) -> None:
         self.body.addStretch(1)
 
@@ -159,10 +169,7 @@ class HostKeyPage(Page):
         self.fingerprint.setAccessibleName("SSH host key fingerprint")
         self.fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body.addWidget(self.fingerprint)
-        self.state = QLabel("")
-        self.state.setWordWrap(True)
-        self.state.setObjectName("sectionTitle")
-        self.body.addWidget(self.state)
+        self.state = self.add_heading()
         row = QHBoxLayout()
         self.trust = QPushButton("✓ It matches — trust and remember this key")
         self.trust.setObjectName("primary")
@@ -223,10 +230,7 @@ class PreflightPage(Page):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Read-only checks on the target: nothing is changed.", parent)
-        self.summary = QLabel("")
-        self.summary.setObjectName("sectionTitle")
-        self.summary.setWordWrap(True)
-        self.body.addWidget(self.summary)
+        self.summary = self.add_heading()
         self.rows = QVBoxLayout()
         self.rows.setSpacing(GAP)
         self.body.addLayout(self.rows)
