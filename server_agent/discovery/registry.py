@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from server_agent.config import DeviceSection
 from server_agent.contract import Device, DeviceRole, ProbeStatus, device_state
 from server_agent.discovery.errors import NameTakenError, OverrideError
-from server_agent.discovery.overrides import DeviceOverrides
+from server_agent.discovery.overrides import DeviceOverrides, Override
 
 derive_state = device_state  # the shared rule (contract.device_state)
 
@@ -61,8 +61,11 @@ class DeviceRegistry:
         return [*(self._with_role_override(d) for d in self._devices.values()),
                 *(sec for sec, _ in self._discovered.values())]
 
+    def _override(self, device_id: str) -> Override | None:
+        return self._overrides.get(device_id) if self._overrides is not None else None
+
     def _with_role_override(self, d: DeviceSection) -> DeviceSection:
-        o = self._overrides.get(d.name) if self._overrides is not None else None
+        o = self._override(d.name)
         return d.model_copy(update={"role": DeviceRole(o.role)}) if o and o.role else d
 
     def set_probe_status(self, device: str, status: ProbeStatus) -> None:
@@ -74,7 +77,7 @@ class DeviceRegistry:
 
     def _view(self, d: DeviceSection) -> Device:
         probes = self.probe_status(d.name)
-        o = self._overrides.get(d.name) if self._overrides is not None else None
+        o = self._override(d.name)
         return Device(
             id=d.name,
             name=o.name if o and o.name else d.name,
