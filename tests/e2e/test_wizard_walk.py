@@ -30,7 +30,7 @@ from desktop.ui.fleet import FleetWindow
 from desktop.ui.qt import QApplication, Qt, QWidget
 from desktop.ui.touch import touch_problems
 from desktop.ui.wizard import CHECKS, DONE, HOSTKEY, REVIEW, RUN, SETTINGS, TARGET
-from tests.e2e.fleet_support import TlsAgent, tls_sim_agent
+from tests.e2e.fleet_support import TlsAgent, tls_sim_agent, until
 from tests.e2e.test_wizard_sshd import mirror, server  # noqa: F401  (fixtures)
 from tests.support import ADMIN_PASSWORD, ROOT, free_port
 
@@ -81,14 +81,6 @@ class ScriptedDriver:
                             f"deployed flypack-07: agent at {self.agent.url}; first admin "
                             "'admin' created", self.agent.url, self.agent.fingerprint,
                             "admin", ADMIN_PASSWORD)
-
-
-async def until(cond: Callable[[], object], limit_s: float, what: str) -> None:
-    deadline = time.monotonic() + limit_s
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {limit_s} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def shot(w: QWidget, name: str) -> None:

@@ -23,8 +23,6 @@ import asyncio
 import json
 import os
 import subprocess
-import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,6 +36,7 @@ from desktop.ui import theme
 from desktop.ui.fleet import FleetWindow
 from desktop.ui.qt import QApplication, Qt
 from desktop.ui.wizard import CHECKS, DONE, HOSTKEY, REVIEW, RUN, SETTINGS, password_key
+from tests.e2e.fleet_support import until
 from tests.e2e.test_wizard_walk import shot
 from tests.provision.test_deploy_vm import TLS_PROBE
 from tests.provision.vm import MGMT_GUEST, VM, vm_settings
@@ -48,14 +47,6 @@ LEFT = Qt.MouseButton.LeftButton
 BUNDLE = Path(os.environ.get("FLYPACK_BUNDLE",  # another build of the bundle, if given
                              ROOT / "dist" / "flypack-desktop" / "flypack-desktop"))
 DEPLOY_LIMIT_S = 3000
-
-
-async def until(cond: Callable[[], object], limit_s: float, what: str) -> None:
-    deadline = time.monotonic() + limit_s
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {limit_s} s waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 def form_of_vm() -> FormValues:
