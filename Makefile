@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test test-e2e test-provision bench bundle lint typecheck screenshots clean
+.PHONY: setup demo test test-e2e test-journeys test-provision bench bundle lint typecheck screenshots clean
 
 setup:
 	@scripts/setup.sh
@@ -20,6 +20,12 @@ test: setup
 # unit/integration/lab and desktop slow tests.
 test-e2e: setup
 	@scripts/test-e2e.sh $(PYTEST_ARGS)
+
+# the journeys tier (also run by CI): the product used as a person uses it: the docs' commands
+# run as written against a demo, every subcommand, the demo from a fresh clone in a 0700 home,
+# real windows under Xvfb, alarm quality on a loaded host (tests/journeys)
+test-journeys: setup
+	$(PY) -m pytest -q -o addopts="-p no:cacheprovider" tests/journeys $(PYTEST_ARGS)
 
 # the wizard's VM runs (root and qemu; about 45 min, not in CI): the Qt wizard and the bundled
 # desktop (`make bundle`) each provision a fresh VM of their own

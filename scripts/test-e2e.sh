@@ -6,6 +6,7 @@
 # alongside the other two (~10 min, one core): the tier's wall time is the VM's, not the sum.
 # The desktop's end-to-end tests get a process of their own: the Qt event loop must not share
 # a process with what the integration tests leave behind (threads, loops, engines).
+# With FLYPACK_WITH_JOURNEYS=1 (CI) the journeys tier (tests/journeys) runs in the same window.
 # Exit status 5 (nothing collected) is not a failure. Extra arguments go to every pytest run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,11 @@ ok() { [ "$1" -eq 0 ] || [ "$1" -eq 5 ]; }
 ok $? || failed=1
 "$PY" -m pytest -q -m slow tests/e2e "$@"
 ok $? || failed=1
+# CI (.ci/run) runs the journeys tier here, while the VM tier still holds its one core
+if [ "${FLYPACK_WITH_JOURNEYS:-0}" = 1 ]; then
+  "$PY" -m pytest -q -o addopts="-p no:cacheprovider" tests/journeys "$@"
+  [ $? -eq 0 ] || failed=1  # an empty journeys tier is a failure, not a pass
+fi
 
 echo "test-e2e: waiting for the VM tier (tests/provision/test_deploy_vm.py, log $vm_log)"
 wait "$vm_pid"
