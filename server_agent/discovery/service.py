@@ -29,7 +29,7 @@ from server_agent.contract import (
 )
 from server_agent.discovery import metric_defs as m
 from server_agent.discovery.engine import Progress, run_discovery
-from server_agent.discovery.errors import DiscoveryError, OverrideError, RunError
+from server_agent.discovery.errors import DiscoveryError, OverrideError, RunError, TargetError
 from server_agent.discovery.exports import write_exports
 from server_agent.discovery.inventory import Inventory
 from server_agent.discovery.overrides import patch_changes
@@ -71,7 +71,7 @@ class DiscoveryService:
     def start(self, req: DiscoveryRunRequest, user: str = "") -> DiscoveryRun:
         cidrs = req.networks or list(self.networks.values())
         if not cidrs:
-            raise RunError("no networks given and none configured; pass \"networks\": "
+            raise TargetError("no networks given and none configured; pass \"networks\": "
                            "[\"198.51.100.0/24\"] or add [[networks]] to the config")
         nets = parse_cidrs(cidrs, self.d.max_hosts, req.confirm_large)  # TargetError
         if self._task is not None and not self._task.done():
