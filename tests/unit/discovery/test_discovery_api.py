@@ -115,7 +115,7 @@ def test_bad_requests_get_clear_errors(api: tuple[TestClient, dict[str, str]]) -
     r = c.post("/api/v1/discovery/runs", json={"networks": ["127.0.0.0/8"]}, headers=op)
     assert r.status_code == 422 and "confirm" in r.json()["detail"]
     r = c.post("/api/v1/discovery/runs", json={}, headers=op)
-    assert r.status_code == 409 and "[[networks]]" in r.json()["detail"]
+    assert r.status_code == 422 and "[[networks]]" in r.json()["detail"]
     assert c.get("/api/v1/discovery/runs/r-x", headers=op).status_code == 404
     assert c.patch("/api/v1/devices/d-nope", json={}, headers=op).status_code == 404
     r = c.patch("/api/v1/devices/enc-01", json={"role": "wizard"}, headers=op)
