@@ -47,7 +47,8 @@ def test_expired_and_forged_tokens_are_refused(client: TestClient, services: Ser
     # alg=none with the real claims: must be refused, never trusted unsigned
     head, body, _ = forged.split(".")
     none_alg = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + body + "."
-    for tok in (expired, forged, "garbage", none_alg, head + "." + body):
+    empty_sig = head + "." + body + "."  # HS256 header, real claims, no signature at all
+    for tok in (expired, forged, "garbage", none_alg, head + "." + body, empty_sig):
         r = client.get("/api/v1/devices", headers={"Authorization": f"Bearer {tok}"})
         assert r.status_code == 401, tok
         assert r.json()["error"] == "unauthorized"
