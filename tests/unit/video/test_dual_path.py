@@ -111,3 +111,12 @@ def test_nothing_received_on_one_leg_leaves_the_verdict_open() -> None:
     dp.finish()
     assert (dp.lost_leg, dp.lost_both, dp.skew_ms) == ([0, 0], 0, None)
     assert dp.as_dict()["skew_ms"] is None
+
+
+def test_several_datagrams_lost_on_both_legs_are_each_counted() -> None:
+    dp, out = run({40, 41, 100, 250, 251, 252}, {41, 100, 250, 252, 300})
+    assert dp.lost_both == 4  # 41, 100, 250, 252 (not 40, 251: the other leg had them)
+    assert dp.lost_leg == [2, 1]  # 40, 251 on leg 1 alone; 300 on leg 2 alone
+    assert payloads(out) == [i for i in range(N) if i not in {41, 100, 250, 252}]
+    assert dp.skipped == 4
+    assert dp.as_dict()["lost_both"] == 4

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import zlib
 
+import pytest
+
 from server_agent.video.ts import COUNTERS, TsAnalyzer
 from server_agent.video.ts.crc import crc32_mpeg2
 from tests.ts_synth import build
@@ -49,3 +51,47 @@ def test_lost_middle_packet_of_pmt_discards_the_section() -> None:
     del pkts[pmt[7]]
     # CC gap on the PMT PID; the CBR PCR after it is one packet early; no CRC error
     assert run(pkts).counts == zero_but(continuity_count_error=1, pcr_accuracy_error=1)
+
+
+def _video_payload_packets(pkts: list[bytearray]) -> list[int]:
+    return [i for i, p in enumerate(pkts)
+            if ((p[1] & 0x1F) << 8 | p[2]) == 0x100 and p[3] & 0x10 and not p[3] & 0x20]
+
+
+def _jump_cc(pkt: bytearray, by: int, *, discontinuity: bool | None) -> None:
+    """Advance the packet's CC by ``by``; with ``discontinuity`` not None, give it an
+    adaptation field whose discontinuity_indicator is that value (payload shortened)."""
+    pkt[3] = (pkt[3] & 0xF0) | ((pkt[3] + by) & 0x0F)
+    if discontinuity is not None:
+        pkt[3] |= 0x20
+        pkt[4:6] = bytes([1, 0x80 if discontinuity else 0x00])
+
+
+def _renumber_after(pkts: list[bytearray], at: int) -> None:
+    """Later packets of the PID continue from the jumped CC (a real splice, not a loss)."""
+    cc = pkts[at][3] & 0x0F
+    for i in _video_payload_packets(pkts):
+        if i > at:
+            cc = (cc + 1) & 0x0F
+            pkts[i][3] = (pkts[i][3] & 0xF0) | cc
+    for i, p in enumerate(pkts):  # PCR-only packets repeat the last CC: keep them in step
+        if i > at and ((p[1] & 0x1F) << 8 | p[2]) == 0x100 and not p[3] & 0x10:
+            prev = max(j for j in _video_payload_packets(pkts) if j < i)
+            p[3] = (p[3] & 0xF0) | (pkts[prev][3] & 0x0F)
+
+
+def test_a_cc_jump_flagged_as_discontinuity_is_no_error() -> None:
+    pkts = build()
+    at = _video_payload_packets(pkts)[500]
+    _jump_cc(pkts[at], 5, discontinuity=True)
+    _renumber_after(pkts, at)
+    assert run(pkts).counts == zero_but()
+
+
+@pytest.mark.parametrize("af", [None, False])
+def test_the_same_jump_without_the_indicator_is_one_cc_error(af: bool | None) -> None:
+    pkts = build()
+    at = _video_payload_packets(pkts)[500]
+    _jump_cc(pkts[at], 5, discontinuity=af)
+    _renumber_after(pkts, at)
+    assert run(pkts).counts["continuity_count_error"] == 1
