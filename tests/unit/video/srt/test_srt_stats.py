@@ -86,3 +86,15 @@ def test_device_summary_has_the_check_keys() -> None:
             "packets_retransmitted", "packets_dropped", "packets_belated",
             "receive_buffer_ms", "latency_ms", "state"} <= set(s)
     assert s["mode"] == "device" and s["packets_lost"] == 3
+
+
+def test_a_closed_sockets_last_snapshot_counts_when_a_live_one_arrives_in_the_same_tick() -> None:
+    f = SrtFigures("monitor")
+    f.add([snap(lost=1)], "connected", 0.1)
+    # between two ticks the socket closed (its final snapshot) and a new one connected
+    f.add([snap(received=30, lost=4, dropped=2, belated=1),
+           snap(received=7, lost=0, rtt_ms=9.0)], "connected", 0.2)
+    st = f.status()
+    assert (st.packets_received, st.packets_lost, st.packets_dropped,
+            st.packets_belated) == (137, 5, 2, 1)
+    assert st.rtt_ms == 9.0  # the live socket's figures are the ones shown
