@@ -37,7 +37,7 @@ from desktop.provisioning.hostkeys import sha256_fingerprint
 from desktop.provisioning.settings import FlypackSettings, MonitoredNetwork, Target
 from tests.lab.netns import Lab
 from tests.provision.image import Image, build_image
-from tests.support import free_port, require_binary, require_root
+from tests.support import REQUIRE_REAL, free_port, require_binary, require_root
 
 MGMT_GUEST, MGMT_LAB = "198.51.100.10/24", "198.51.100.1/24"
 MEDIA_GUEST, MEDIA_LAB = "203.0.113.10/24", "203.0.113.1/24"
@@ -206,7 +206,10 @@ def _require_vm_tools() -> None:
     for tool in ("qemu-system-x86_64", "qemu-img", "debootstrap", "mkfs.ext4", "apt-get"):
         require_binary(tool)
     if not Path("/dev/net/tun").exists():
-        pytest.skip("/dev/net/tun is missing (tap networking)")
+        msg = "/dev/net/tun is missing (tap networking)"
+        if REQUIRE_REAL:
+            pytest.fail(msg + " and FLYPACK_REQUIRE_REAL=1")
+        pytest.skip(msg)
 
 
 @pytest.fixture(scope="session")
