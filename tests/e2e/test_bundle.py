@@ -1,5 +1,5 @@
 """The PyInstaller bundle (`make bundle`) starts offscreen and reaches its painted main
-window. Builds the bundle first when dist/ has none (a few minutes)."""
+window. Builds the bundle first when dist/ has none or an older one (a few minutes)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.bundle_support import fresh_bundle
 
 pytestmark = pytest.mark.slow
-BUNDLE = ROOT / "dist" / "flypack-desktop" / "flypack-desktop"
 
 
 def test_bundle_reaches_main_window(tmp_path: Path) -> None:
-    if not BUNDLE.exists():
-        r = subprocess.run(["make", "bundle"], cwd=ROOT, capture_output=True, text=True,
-                           timeout=1200)
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-        assert "bundle size:" in r.stdout
+    BUNDLE = fresh_bundle()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(QT_QPA_PLATFORM="offscreen", FLYPACK_CONFIG_DIR=str(tmp_path),
                PATH="/usr/bin:/bin")  # nothing from the venv: the bundle must carry it all

@@ -3,7 +3,7 @@ headless `provision` (paramiko, preflight) against a real sshd on 127.0.0.1, sto
 failing check before anything changes; and the bundle's own `flypack-ansible-playbook`
 running a playbook on the laptop (implicit localhost, as the deploy's controller-side tasks
 do) with only /usr/bin:/bin on PATH. The full deploy from the bundle against a VM is
-tests/provision/test_wizard_vm.py. Builds the bundle first when dist/ has none."""
+tests/provision/test_wizard_vm.py. Builds the bundle first when dist/ has none or an older one."""
 
 from __future__ import annotations
 
@@ -14,12 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.bundle_support import fresh_bundle
 from tests.e2e.test_wizard_sshd import server  # noqa: F401  (fixture)
-from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
-BUNDLE = Path(os.environ.get("FLYPACK_BUNDLE",  # another build of the bundle, if given
-                             ROOT / "dist" / "flypack-desktop" / "flypack-desktop"))
 PLAYBOOK = """\
 - hosts: localhost
   gather_facts: false
@@ -32,11 +30,7 @@ PLAYBOOK = """\
 
 @pytest.fixture(scope="module")
 def bundle() -> Path:
-    if not (BUNDLE.parent / "flypack-ansible-playbook").exists():  # none, or older spec
-        r = subprocess.run(["make", "bundle"], cwd=ROOT, capture_output=True, text=True,
-                           timeout=1800)
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    return BUNDLE
+    return fresh_bundle()
 
 
 def clean_env(home: Path) -> dict[str, str]:

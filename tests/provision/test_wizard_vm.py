@@ -36,16 +36,14 @@ from desktop.ui import theme
 from desktop.ui.fleet import FleetWindow
 from desktop.ui.qt import QApplication, Qt
 from desktop.ui.wizard import CHECKS, DONE, HOSTKEY, REVIEW, RUN, SETTINGS, password_key
+from tests.bundle_support import fresh_bundle
 from tests.e2e.fleet_support import until
 from tests.e2e.test_wizard_walk import shot
 from tests.provision.test_deploy_vm import TLS_PROBE
 from tests.provision.vm import MGMT_GUEST, VM, vm_settings
-from tests.support import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.real, pytest.mark.timeout(3600)]
 LEFT = Qt.MouseButton.LeftButton
-BUNDLE = Path(os.environ.get("FLYPACK_BUNDLE",  # another build of the bundle, if given
-                             ROOT / "dist" / "flypack-desktop" / "flypack-desktop"))
 DEPLOY_LIMIT_S = 3000
 
 
@@ -145,10 +143,7 @@ def test_wizard_provisions_the_vm(qtbot: QtBot, qapp: QApplication, fresh_vm: VM
 
 def test_bundled_desktop_provisions_a_fresh_vm(own_fresh_vm: VM, offline_bundle: Path,
                                                tmp_path: Path) -> None:
-    if not (BUNDLE.parent / "flypack-ansible-playbook").exists():  # none, or older spec
-        r = subprocess.run(["make", "bundle"], cwd=ROOT, capture_output=True, text=True,
-                           timeout=1800)
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    BUNDLE = fresh_bundle()
     assert (BUNDLE.parent / "flypack-ansible-playbook").exists()
     vm = own_fresh_vm
     rc, _ = vm.ssh("command -v python3")
