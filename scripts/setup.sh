@@ -15,6 +15,7 @@ APT_PACKAGES=(
   openssh-server            # a real SSH target for the playbook tests (own config, own port)
   qemu-system-x86 qemu-utils debootstrap iputils-ping  # provisioning tier: fresh Bookworm VM (tests/provision)
   xvfb xauth                # real-window screenshots of the desktop
+  curl                      # the README's API tour and the commands the demo prints
   libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
   libxcb-image0 libxcb-render-util0 libxcb-randr0
