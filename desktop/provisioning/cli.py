@@ -2,7 +2,10 @@
 
     flypack-desktop provision --host 198.51.100.7 --password-env SSH_PW \\
         --host-key SHA256:… --settings flypack-01.json --bundle flypack-bundle-….tar
-    python -m desktop.provisioning.cli …        (the same without the frozen bundle)
+    python -m desktop.provisioning.cli …        (the same without the ``flypack-desktop`` entry)
+
+The venv's ``flypack-desktop`` (:mod:`desktop.app`) and the frozen bundle take the same
+command: both parse it with :func:`add_arguments` and run :func:`run`.
 
 Without ``--host-key`` it prints the target's fingerprint and stops (exit 2): compare it with
 the machine's console, then pass it. Runs the preflight checks (any failure stops), then the
@@ -16,32 +19,40 @@ import argparse
 import json
 import os
 import sys
-import threading
-from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
-from desktop.provisioning import preflight
-from desktop.provisioning.ansible_bin import find_ansible_playbook, unsupported_reason
-from desktop.provisioning.errors import ProvisionError
-from desktop.provisioning.settings import (
-    FlypackSettings,
-    MonitoredNetwork,
-    Target,
-    validate,
-    validate_target,
-)
-from desktop.provisioning.ssh import connect, fetch_host_key
+if TYPE_CHECKING:  # paramiko, ansible-runner and the client load only when a command runs
+    from desktop.provisioning.settings import FlypackSettings
 
-__all__ = ["build_parser", "load_settings", "main"]
+__all__ = ["DESCRIPTION", "EPILOG", "Parser", "add_arguments", "build_parser", "load_settings",
+           "main", "run_command"]
+
+DESCRIPTION = "Provision a flypack server over SSH (the wizard, headless)."
+EPILOG = ("Without --host-key it prints the target's fingerprint and stops (exit 2). "
+          "exit status: 0 deployed, 1 the deploy failed or was canceled, 2 bad input or a "
+          "failed check")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="flypack-desktop provision",
-                                description="Provision a flypack server over SSH (headless "
-                                            "wizard).")
-    p.add_argument("--host", required=True)
-    p.add_argument("--port", type=int, default=22)
-    p.add_argument("--user", default="root")
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line (what is wrong, where help is), exit 2;
+    ``flypack-desktop`` uses it too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _ssh_port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; use 1..65535")
+    return int(text)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``flypack-desktop provision`` (shared by the venv and the bundle)."""
+    p.add_argument("--host", required=True, help="the target's address or name")
+    p.add_argument("--port", type=_ssh_port, default=22, help="SSH port (default 22)")
+    p.add_argument("--user", default="root", help="SSH user (default root)")
     p.add_argument("--password-env", help="environment variable holding the SSH password "
                                           "(or the key's passphrase)")
     p.add_argument("--key", help="private key file")
@@ -51,11 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", required=True, help="JSON file with the flypack settings")
     p.add_argument("--bundle", help="offline bundle (flypack-bundle-*.tar)")
     p.add_argument("--mirror", help="package mirror the target can reach (http://…)")
-    p.add_argument("--workdir", default=str(Path.home() / ".cache" / "flypack" / "deploy"))
+    p.add_argument("--workdir", default=str(Path.home() / ".cache" / "flypack" / "deploy"),
+                   help="where the deploy keeps its files (default ~/.cache/flypack/deploy)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="flypack-desktop provision", description=DESCRIPTION, epilog=EPILOG)
+    add_arguments(p)
     return p
 
 
 def load_settings(path: Path) -> FlypackSettings:
+    from desktop.provisioning.errors import ProvisionError
+    from desktop.provisioning.settings import FlypackSettings, MonitoredNetwork
+
     try:
         raw = json.loads(path.read_text())
         nets = tuple(MonitoredNetwork(**n) for n in raw.pop("monitored", []))
@@ -70,6 +90,8 @@ def load_settings(path: Path) -> FlypackSettings:
 
 
 def _env(name: str | None) -> str | None:
+    from desktop.provisioning.errors import ProvisionError
+
     if not name:
         return None
     value = os.environ.get(name)
@@ -80,6 +102,15 @@ def _env(name: str | None) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import threading
+    from dataclasses import asdict
+
+    from desktop.provisioning import preflight
+    from desktop.provisioning.ansible_bin import find_ansible_playbook, unsupported_reason
+    from desktop.provisioning.errors import ProvisionError
+    from desktop.provisioning.settings import Target, validate, validate_target
+    from desktop.provisioning.ssh import connect, fetch_host_key
+
     reason = unsupported_reason()
     if reason:
         raise ProvisionError(reason)
@@ -121,13 +152,19 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.status == "successful" else 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run_command(args: argparse.Namespace) -> int:
+    """:func:`run` with a user's failure as one line on stderr and exit 2."""
+    from desktop.provisioning.errors import ProvisionError
+
     try:
         return run(args)
     except ProvisionError as exc:
         print(f"flypack-desktop provision: {exc}", file=sys.stderr)
         return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

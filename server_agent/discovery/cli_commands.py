@@ -5,6 +5,10 @@ into that agent's inventory (events, overrides kept) and rewrites the exports. B
 large range without ``--yes``, missing privileges and a bad rules file end with one line on
 stderr and exit 2 (the CLI's :data:`EXIT_USAGE`).
 
+SNMP port: 161, and on loopback addresses (the simulated segment of ``flypack-agent demo``) also
+the simulator's documented port 1161; with ``--config`` of an agent whose ``[sim]`` is enabled,
+its ``[sim].snmp_port``; ``--snmp-port N`` asks N alone.
+
 SNMPv3: ``--snmp-v3-user U`` (plus ``--snmp-v3-auth-protocol``/``--snmp-v3-priv-protocol``);
 the keys never go on the command line: ``--snmp-v3-keys-stdin`` reads the auth key and the
 priv key as the first two lines of stdin, else ``FLYPACK_SNMP_V3_AUTH_KEY`` /
@@ -25,29 +29,62 @@ from typing import Any
 from server_agent.config import AgentConfig, load_config
 from server_agent.discovery.engine import Outcome, Progress, run_discovery
 from server_agent.discovery.errors import SnmpConfigError
+from server_agent.discovery.identify import SIM_SNMP_PORT
 from server_agent.discovery.rules import load_rules
 from server_agent.discovery.settings import engine_settings, v3_user
 from server_agent.discovery.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS, SnmpV3User
 
 AUTH_KEY_ENV = "FLYPACK_SNMP_V3_AUTH_KEY"
 PRIV_KEY_ENV = "FLYPACK_SNMP_V3_PRIV_KEY"
+VERSION_CHOICES = ("2c", "3", "2c,3", "3,2c")
+COLUMNS = (("ADDRESS", 16), ("MAC", 18), ("ROLE", 9), ("VENDOR", 18), ("MODEL", 24),
+           ("NAME", 20), ("FOUND BY", 0))
+
+
+def _versions(text: str) -> str:
+    """argparse type of --snmp-version (shown as 2c|3|2c,3|3,2c, not a list of choices)."""
+    if text not in VERSION_CHOICES:
+        raise argparse.ArgumentTypeError(f"{text!r}: use {', '.join(VERSION_CHOICES)}")
+    return text
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a UDP port; use 1..65535")
+    return int(text)
+
+
+def _row(*cells: str) -> str:
+    return " ".join(f"{c:<{w}}" if w else c for c, (_, w) in zip(cells, COLUMNS, strict=True))
 
 
 def add_parsers(sub: Any) -> None:
-    d = sub.add_parser("discover", help="sweep networks once and list the devices found")
+    d = sub.add_parser(
+        "discover", help="sweep networks once and list the devices found",
+        description="Sweep networks once (ARP/ICMP/TCP), identify the hosts (SNMP, mDNS, HTTP, "
+                    "MAC vendor) and classify them (docs/discovery.md).",
+        epilog="exit status: 0 the sweep ran (whatever it found), 2 bad input (CIDR, range "
+               "too large without --yes, missing privileges, SNMPv3 keys, rules file)")
     d.add_argument("cidrs", nargs="+", metavar="CIDR", help="e.g. 198.51.100.0/24")
     d.add_argument("--json", action="store_true", help="print JSON")
     d.add_argument("--snmp-community", default=None, help="SNMP v2c community (default "
                    "'public' or the config's credential)")
-    d.add_argument("--snmp-port", type=int, default=None)
-    d.add_argument("--snmp-version", default=None, choices=["2c", "3", "2c,3", "3,2c"],
+    d.add_argument("--snmp-port", type=_port, default=None, metavar="PORT",
+                   help=f"ask SNMP on this UDP port only (default [discovery].snmp_port = "
+                   f"161, and on loopback addresses also the simulator's {SIM_SNMP_PORT}; with "
+                   "--config of an agent with [sim] enabled, its [sim].snmp_port)")
+    d.add_argument("--snmp-version", default=None, type=_versions,
+                   metavar="|".join(VERSION_CHOICES),
                    help="versions tried in order (default [discovery].snmp_version; \"3\" "
                    "with --snmp-v3-user)")
     d.add_argument("--snmp-v3-user", default=None, metavar="USER",
                    help=f"SNMPv3 USM user; keys from --snmp-v3-keys-stdin, ${AUTH_KEY_ENV} / "
                    f"${PRIV_KEY_ENV} or the config's credential store, never from arguments")
-    d.add_argument("--snmp-v3-auth-protocol", default=None, choices=AUTH_PROTOCOLS)
-    d.add_argument("--snmp-v3-priv-protocol", default=None, choices=PRIV_PROTOCOLS)
+    d.add_argument("--snmp-v3-auth-protocol", default=None, choices=AUTH_PROTOCOLS,
+                   help="SNMPv3 authentication (default [discovery].snmp_v3_auth_protocol = "
+                   "SHA)")
+    d.add_argument("--snmp-v3-priv-protocol", default=None, choices=PRIV_PROTOCOLS,
+                   help="SNMPv3 privacy (default [discovery].snmp_v3_priv_protocol = AES)")
     d.add_argument("--snmp-v3-keys-stdin", action="store_true",
                    help="read the SNMPv3 auth key, then the priv key, one per line from stdin")
     d.add_argument("--rate", type=float, default=None, metavar="PPS",
@@ -77,9 +114,10 @@ def cmd_discover(args: argparse.Namespace) -> int:
     cfg = load_config(Path(args.config)) if args.config else AgentConfig()
     d = cfg.discovery
     if args.snmp_port is not None:
-        if not 0 < args.snmp_port < 65536:
-            raise CliError(f"--snmp-port {args.snmp_port}: use 1..65535")
         d = d.model_copy(update={"snmp_port": args.snmp_port})
+    elif cfg.sim.enabled and cfg.sim.snmp and "snmp_port" not in d.model_fields_set:
+        # as the agent does (discovery/setup.py): its own simulated segment answers there
+        d = d.model_copy(update={"snmp_port": cfg.sim.snmp_port})
     if args.no_mdns:
         d = d.model_copy(update={"mdns": False})
     if args.sweep_only:
@@ -97,6 +135,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
                                    v3=v3)
     except SnmpConfigError as exc:
         raise CliError(str(exc)) from None
+    if args.snmp_port is not None:
+        settings.identify.snmp_loopback_ports = ()  # the user named the port: ask only there
     rules = load_rules(d.rules_file)
 
     def progress(p: Progress) -> None:
@@ -121,11 +161,13 @@ def cmd_discover(args: argparse.Namespace) -> int:
         return 0
     for a, reason in sorted(out.snmp_failures.items()):
         print(f"snmp: {a}: {reason}", file=sys.stderr)
+    if order:
+        print(_row(*(title for title, _ in COLUMNS)))
     for a in order:
         h, v = out.hosts[a], out.verdicts[a]
         name = (h.snmp.sys_name if h.snmp else "") or (h.mdns[0].name if h.mdns else "")
-        print(f"{a:<16} {h.mac or '-':<18} {v.role.value:<9} {v.vendor or '-':<18} "
-              f"{v.model or '-':<24} {name or '-':<20} via {','.join(sorted(h.via))}")
+        print(_row(a, h.mac or "-", v.role.value, v.vendor or "-", v.model or "-",
+                   name or "-", ",".join(sorted(h.via))))
     for e in events:
         print(f"event: {e['kind']} {e['device']} {json.dumps(e['detail'])}")
     print(f"{len(out.hosts)} hosts in {', '.join(map(str, out.networks))} "

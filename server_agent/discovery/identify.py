@@ -3,7 +3,10 @@
     identify(hosts, plan_loopback, settings) -> fills Host.oui_vendor/.snmp/.mdns/.http
 
 Loopback addresses all "answer" (design §5), so there SNMP itself is the liveness test: an
-address with neither an open port nor an SNMP answer is dropped.
+address with neither an open port nor an SNMP answer is dropped. On loopback, SNMP also asks
+the simulator's documented port (``[sim].snmp_port``'s default, 1161: a simulator run by a
+normal user cannot bind 161) beside ``snmp_port``, so that a sweep of the demo's segment
+identifies its devices without the user knowing that port (docs/discovery.md).
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from server_agent.config import SimSection
 from server_agent.discovery.http_id import HTTP_PORTS, identify_http
 from server_agent.discovery.model import Host
 from server_agent.discovery.pacing import Pacer
 from server_agent.discovery.snmp import SnmpIdentifier, SnmpV3User
 
 log = logging.getLogger("flypack.discovery.identify")
+SIM_SNMP_PORT: int = SimSection.model_fields["snmp_port"].default
 
 
 @dataclass
@@ -27,6 +32,8 @@ class IdentifySettings:
     snmp: bool = True
     snmp_community: str = "public"
     snmp_port: int = 161
+    # asked beside snmp_port on loopback addresses only (the simulated segment)
+    snmp_loopback_ports: tuple[int, ...] = (SIM_SNMP_PORT,)
     snmp_timeout_s: float = 1.0
     snmp_retries: int = 0
     snmp_versions: tuple[str, ...] = ("2c",)
@@ -79,7 +86,7 @@ async def identify(hosts: dict[str, Host], loopback: list[str], s: IdentifySetti
         if h.mac:
             h.oui_vendor = oui_vendor(h.mac)
     snmp = SnmpIdentifier(s.snmp_community, s.snmp_port, s.snmp_timeout_s, s.snmp_retries,
-                          s.snmp_versions, s.snmp_v3)
+                          s.snmp_versions, s.snmp_v3, loopback_ports=s.snmp_loopback_ports)
 
     async def do_snmp(addr: str) -> None:
         info = await snmp.identify(addr)

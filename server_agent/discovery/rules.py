@@ -9,6 +9,13 @@ expression searched in the text; for list facts (``open_ports``, ``mdns.services
 (or every value of a list) must be in the list. ``model`` and ``vendor`` may use
 ``{group}`` placeholders filled from named groups of the rule's expressions. The shipped file
 is ``server_agent/discovery/rules.yaml``; ``[discovery].rules_file`` replaces it.
+
+What a device says of its own function outweighs the family a rule recognises: the file's
+``functions`` list names words per role (``decoder``, ``encoder`` ...). When the device's own
+description (:data:`FUNCTION_FACTS`) names exactly one of those functions, that is the role;
+the matching rule (if any) still gives vendor, model and vars. Two different functions (an
+"encoder/decoder") leave the rule's role. The verdict's first evidence line quotes the words
+that decided the role.
 """
 
 from __future__ import annotations
@@ -25,7 +32,10 @@ DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
 TEXT_FACTS = ("address", "mac", "oui_vendor", "snmp.sys_name", "snmp.sys_descr",
               "snmp.sys_object_id", "snmp.sys_location", "http.server", "http.title")
 LIST_FACTS = ("open_ports", "mdns.services", "mdns.names")
+# what a device says of itself, in its own words: the facts its function words are read from
+FUNCTION_FACTS = ("snmp.sys_descr", "http.title")
 _RULE_KEYS = {"name", "role", "vendor", "model", "match", "vars"}
+_FUNCTION_KEYS = {"role", "words"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -38,6 +48,14 @@ class Rule:
     text: tuple[tuple[str, re.Pattern[str]], ...]
     lists: tuple[tuple[str, tuple[Any, ...]], ...]
     vars: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Function:
+    """Words by which a device names its own function (``functions:`` in the rules file)."""
+
+    role: DeviceRole
+    words: re.Pattern[str]
 
 
 @dataclass
@@ -115,11 +133,49 @@ def _rule(raw: Any, where: str, names: set[str]) -> Rule:
 
 
 class RuleSet:
-    def __init__(self, rules: list[Rule], source: str) -> None:
+    def __init__(self, rules: list[Rule], source: str,
+                 functions: list[Function] | None = None) -> None:
         self.rules = rules
         self.source = source
+        self.functions = functions or []
 
     def classify(self, facts: dict[str, Any]) -> Verdict:
+        verdict = self._family(facts)
+        said = self._said(facts)
+        roles = list(dict.fromkeys(role for role, _, _, _ in said))
+        if len(roles) > 1:
+            verdict.evidence.insert(0, "names several functions ("
+                                    + ", ".join(f"{fact} says {word!r}"
+                                                for _, fact, word, _ in said)
+                                    + "): " + (f"the rule {verdict.rule} decides"
+                                               if verdict.rule else "no role"))
+            return verdict
+        if not said:
+            return verdict
+        role, fact, word, rx = said[0]
+        words = f"role {role.value}: {fact} says {word!r} (/{rx.pattern}/)"
+        if not verdict.rule:
+            oui = str(facts.get("oui_vendor", ""))
+            return Verdict(role, oui, "", f"functions.{role.value}", [words])
+        if role is not verdict.role:
+            words += f", over {verdict.role.value} from the family rule {verdict.rule}"
+            verdict.role = role
+        verdict.evidence.insert(0, words)
+        return verdict
+
+    def _said(self, facts: dict[str, Any]) -> list[tuple[DeviceRole, str, str, re.Pattern[str]]]:
+        """The functions the device names in its own words: (role, fact, words, expression)."""
+        out = []
+        for fn in self.functions:
+            for fact in FUNCTION_FACTS:
+                m = fn.words.search(str(facts.get(fact) or ""))
+                if m is not None:
+                    out.append((fn.role, fact, m.group(0), fn.words))
+                    break
+        return out
+
+    def _family(self, facts: dict[str, Any]) -> Verdict:
+        """The first rule whose conditions all hold (vendor, model, the family's role)."""
         for rule in self.rules:
             evidence: list[str] = []
             found: dict[str, str] = {}
@@ -130,7 +186,8 @@ class RuleSet:
                     ok = False
                     break
                 found.update({k: v for k, v in m.groupdict().items() if v})
-                evidence.append(f"{fact} {str(facts[fact])[:80]!r} matches /{rx.pattern}/")
+                evidence.append(f"{fact} {str(facts[fact])[:80]!r} matches /{rx.pattern}/ "
+                                f"on {m.group(0)[:60]!r}")
             for fact, values in rule.lists if ok else ():
                 have = facts.get(fact, [])
                 if not all(v in have for v in values):
@@ -160,12 +217,40 @@ def parse_rules(text: str, source: str) -> RuleSet:
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise RulesError(f"{source}: expected a mapping with a 'rules' list (see the shipped "
                          f"{DEFAULT_RULES.name})")
-    extra = sorted(set(data) - {"rules", "version"})
+    extra = sorted(set(data) - {"rules", "version", "functions"})
     if extra:
-        raise RulesError(f"{source}: unknown top-level key {extra[0]!r}; use 'rules'")
+        raise RulesError(f"{source}: unknown top-level key {extra[0]!r}; use 'rules' and "
+                         "'functions'")
     names: set[str] = set()
     rules = [_rule(r, f"{source}: rules[{i}]", names) for i, r in enumerate(data["rules"])]
-    return RuleSet(rules, source)
+    raw_fns = data.get("functions") or []
+    if not isinstance(raw_fns, list):
+        raise RulesError(f"{source}: 'functions' is a list of {{role, words}}")
+    seen: set[DeviceRole] = set()
+    functions = [_function(f, f"{source}: functions[{i}]", seen) for i, f in enumerate(raw_fns)]
+    return RuleSet(rules, source, functions)
+
+
+def _function(raw: Any, where: str, seen: set[DeviceRole]) -> Function:
+    if not isinstance(raw, dict) or set(raw) != _FUNCTION_KEYS:
+        raise _fail(where, "each function is a mapping with exactly 'role' and 'words'")
+    try:
+        role = DeviceRole(str(raw["role"]))
+    except ValueError:
+        role = DeviceRole.unknown
+    if role is DeviceRole.unknown:
+        raise _fail(where, f"role {raw['role']!r} is not one of "
+                           f"{[r.value for r in DeviceRole if r is not DeviceRole.unknown]}")
+    if role in seen:
+        raise _fail(where, f"role {role.value!r} is listed twice; put all its words in one "
+                           "expression")
+    seen.add(role)
+    if not isinstance(raw["words"], str):
+        raise _fail(f"{where}: words", "write a regular expression as a string")
+    try:
+        return Function(role, re.compile(raw["words"]))
+    except re.error as exc:
+        raise _fail(f"{where}: words", f"bad regular expression: {exc}") from None
 
 
 def load_rules(path: Path | None = None) -> RuleSet:

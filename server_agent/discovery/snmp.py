@@ -1,8 +1,14 @@
 """SNMP v2c/v3 identification with pysnmp 7 asyncio and ONE shared engine per process.
 
     SnmpIdentifier(community, port, timeout_s, retries, versions=("2c", "3"),
-                   v3=SnmpV3User(...)).identify(address) -> SnmpInfo | None
+                   v3=SnmpV3User(...), loopback_ports=(1161,)).identify(address)
+                   -> SnmpInfo | None
     .failures   {address: reason} of devices that answered but refused us (wrong v3 key ...)
+    .answered_port  {address: port} the port each identified device answered on
+
+On loopback addresses (a simulated segment: unprivileged simulators cannot bind 161) the
+``loopback_ports`` are asked together with ``port`` (so a silent one costs no extra timeout);
+the first in that order that answers is used. Other addresses get ``port`` only.
 
 The versions are tried in order per address; the first that answers is used for the rest of
 that device's requests. SNMPv3 uses USM (user, auth and priv protocol, keys from the agent's
@@ -18,6 +24,7 @@ the first GET within the timeout is skipped (None), so silent addresses cost one
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,9 +169,11 @@ def _oid(value: Any) -> str:
 class SnmpIdentifier:
     def __init__(self, community: str = "public", port: int = 161, timeout_s: float = 1.0,
                  retries: int = 0, versions: tuple[str, ...] = ("2c",),
-                 v3: SnmpV3User | None = None) -> None:
+                 v3: SnmpV3User | None = None, loopback_ports: tuple[int, ...] = ()) -> None:
         self.community = community
         self.port = port
+        self.loopback_ports = tuple(p for p in dict.fromkeys(loopback_ports) if p != port)
+        self.answered_port: dict[str, int] = {}
         self.timeout_s = timeout_s
         self.retries = retries
         self.versions = check_versions(versions)
@@ -173,10 +182,18 @@ class SnmpIdentifier:
         self.v3 = v3
         self.failures: dict[str, str] = {}
 
-    async def _target(self, address: str) -> Any:
+    def ports_for(self, address: str) -> tuple[int, ...]:
+        """The ports to try, in order: ``port``, then on loopback the ``loopback_ports``."""
+        try:
+            loopback = ipaddress.IPv4Address(address).is_loopback
+        except ValueError:
+            loopback = False
+        return (self.port, *self.loopback_ports) if loopback else (self.port,)
+
+    async def _target(self, address: str, port: int) -> Any:
         from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
 
-        return await UdpTransportTarget.create((address, self.port), timeout=self.timeout_s,
+        return await UdpTransportTarget.create((address, port), timeout=self.timeout_s,
                                                retries=self.retries)
 
     def _auth(self, version: str) -> Any:
@@ -237,16 +254,26 @@ class SnmpIdentifier:
                 break
         return rows
 
-    async def identify(self, address: str) -> SnmpInfo | None:
-        target = await self._target(address)
-        got: dict[str, Any] | None = None
+    async def _system(self, address: str,
+                      port: int) -> tuple[Any, str, dict[str, Any]] | None:
+        """The system group from ``address:port`` with the first version that answers."""
+        target = await self._target(address, port)
         for version in self.versions:
             got = await self._get(target, [SYS_DESCR, SYS_OBJECT_ID, SYS_NAME, SYS_LOCATION],
                                   version)
             if got:
-                break
-        if not got:
+                return target, version, got
+        return None
+
+    async def identify(self, address: str) -> SnmpInfo | None:
+        ports = self.ports_for(address)
+        # several ports (loopback) are asked at once: a silent one costs no extra timeout
+        answers = await asyncio.gather(*(self._system(address, p) for p in ports))
+        found = next(((p, a) for p, a in zip(ports, answers, strict=True) if a), None)
+        if found is None:
             return None
+        self.answered_port[address] = found[0]
+        target, version, got = found[1]
         info = SnmpInfo(
             sys_descr=_text(got[SYS_DESCR]) if SYS_DESCR in got else "",
             sys_object_id=_oid(got[SYS_OBJECT_ID]) if SYS_OBJECT_ID in got else "",

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class VideoCliError(Exception):
@@ -74,21 +75,34 @@ def _secrets(config: str | None) -> Callable[[str], str | None] | None:
     return CredentialStore(cfg.agent.state_dir / "credentials.json").get
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    t = sub.add_parser("ts-analyze", help="TR 101 290 analysis of an MPEG-TS file")
-    t.add_argument("file")
-    t.add_argument("--json", action="store_true")
+def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
+    t = sub.add_parser(
+        "ts-analyze", help="TR 101 290 analysis of an MPEG-TS file",
+        description="ETSI TR 101 290 priority 1 and 2 analysis of a recorded MPEG-TS file: "
+                    "error counters, errored seconds, PIDs with bitrates, programs.",
+        epilog="exit status: 0 the file was analysed (whatever it found), 2 it could not be "
+               "(missing, empty, not MPEG-TS, truncated)")
+    t.add_argument("file", metavar="FILE", help="an MPEG-TS file (188-byte packets), e.g. "
+                   "a recording from an encoder")
+    t.add_argument("--json", action="store_true",
+                   help="print the report as JSON (counters, errored seconds, PIDs, programs)")
     t.set_defaults(func=cmd_ts_analyze)
-    s = sub.add_parser("stream-check", help="join a live UDP/RTP/SRT stream for N seconds")
-    s.add_argument("url", help="udp://@GROUP:PORT[?source=IP&iface=NAME], rtp://… or "
-                   "srt://HOST:PORT?mode=caller|listener&latency=MS")
-    s.add_argument("url2", nargs="?", help="second leg (ST 2022-7; rtp://)")
-    s.add_argument("--seconds", type=float, default=5.0)
-    s.add_argument("--json", action="store_true")
-    s.add_argument("--fail-on-alarm", action="store_true")
+    s = sub.add_parser(
+        "stream-check", help="join a live UDP/RTP/SRT stream for N seconds",
+        description="Receive a live stream (one leg, or two for ST 2022-7) for a while and "
+                    "report bitrate, DSCP, MDI, TR 101 290 counters and SRT statistics.",
+        epilog="exit status: 0 the check ran (whatever it found), 1 alarms with "
+               "--fail-on-alarm, 2 it could not run (bad URL, nothing received, ...)")
+    s.add_argument("url", metavar="URL", help="udp://@GROUP:PORT[?source=IP&iface=NAME], "
+                   "rtp://… or srt://HOST:PORT?mode=caller|listener&latency=MS")
+    s.add_argument("url2", metavar="URL2", nargs="?", help="second leg (ST 2022-7; rtp://)")
+    s.add_argument("--seconds", type=float, default=5.0, help="how long to listen (default 5)")
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.add_argument("--fail-on-alarm", action="store_true", help="exit 1 when an alarm was seen")
     s.add_argument("--dscp", type=int, choices=range(64), metavar="0..63",
                    help="expected DSCP (e.g. 46); a different marking is an alarm")
-    s.add_argument("--buffer-ms", type=float, default=50.0, help="ST 2022-7 buffer")
+    s.add_argument("--buffer-ms", type=float, default=50.0,
+                   help="ST 2022-7 buffer in ms (default 50)")
     s.add_argument("--config", help="agent TOML file, for SRT passphrase_ref= (its "
                    "credential store)")
     s.set_defaults(func=cmd_stream_check)

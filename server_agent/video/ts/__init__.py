@@ -15,11 +15,13 @@ from server_agent.video.ts.errors import EmptyInput, NotTransportStream, Truncat
 
 if TYPE_CHECKING:
     from server_agent.video.ts.analyzer import TsAnalyzer
-    from server_agent.video.ts.report import analyze_file, render_text, report
+    from server_agent.video.ts.file_report import analyze_file, render_text, report
 
-# numpy (~20 MB of RSS) loads when the analyzer is first used, not when the agent starts
-_LAZY = {"TsAnalyzer": "analyzer", "analyze_file": "report", "render_text": "report",
-         "report": "report"}
+# numpy (~20 MB of RSS) loads when the analyzer is first used, not when the agent starts.
+# No submodule may share a name with a lazy attribute: importing a submodule binds its name on
+# this package, and the module would then shadow the function (``report`` was once both).
+_LAZY = {"TsAnalyzer": "analyzer", "analyze_file": "file_report", "render_text": "file_report",
+         "report": "file_report"}
 
 
 def __getattr__(name: str) -> Any:

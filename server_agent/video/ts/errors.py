@@ -6,8 +6,8 @@
      └── TruncatedInput          the input ends inside a packet
 
 The analyser itself never raises on bad packets: it counts them. These are raised only by the
-file front-end (:func:`server_agent.video.ts.report.analyze_file`) and the CLI maps them to a
-one-line message and exit code 2.
+file front-end (:func:`server_agent.video.ts.file_report.analyze_file`) and the CLI maps them to
+a one-line message and exit code 2.
 """
 
 from __future__ import annotations

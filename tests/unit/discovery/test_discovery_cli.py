@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 from pathlib import Path
@@ -17,7 +18,8 @@ from tests.support import free_port
     (["224.0.0.0/24"], "not a unicast network"),
     (["2001:db8::/64"], "IPv6 sweeps are not supported"),
     (["127.89.0.0/30", "--rate", "0"], "--rate 0"),
-    (["127.89.0.0/30", "--snmp-port", "70000"], "--snmp-port 70000"),
+    (["127.89.0.0/30", "--snmp-port", "70000"], "--snmp-port: '70000' is not a UDP port"),
+    (["127.89.0.0/30", "--snmp-version", "2"], "--snmp-version: '2': use 2c, 3, 2c,3, 3,2c"),
 ])
 def test_bad_input_exits_2_with_one_line(args: list[str], message: str,
                                          capsys: pytest.CaptureFixture[str]) -> None:
@@ -33,8 +35,7 @@ def test_missing_privileges_exit_2(monkeypatch: pytest.MonkeyPatch,
     from server_agent.discovery import targets
 
     iface = targets.Interface("lab0", 1, b"\x02\0\0\0\0\1", int.from_bytes(
-        socket.inet_aton("198.51.100.1"), "big"), targets.ipaddress.IPv4Network(
-        "198.51.100.0/24"))
+        socket.inet_aton("198.51.100.1"), "big"), ipaddress.IPv4Network("198.51.100.0/24"))
     monkeypatch.setattr(targets, "interfaces", lambda: [iface])
 
     def refuse() -> socket.socket:
@@ -73,3 +74,11 @@ def test_sweep_out_of_time_is_a_clear_error(tmp_path: Path,
     err = capsys.readouterr().err
     assert "did not finish within 1 s" in err and "Traceback" not in err
     assert not (tmp_path / "st" / "agent.db").exists()  # nothing half-written
+
+
+def test_help_shows_the_snmp_versions_and_ports_readably(capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    assert main(["discover", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--snmp-version 2c|3|2c,3|3,2c" in out and "{2c,3,2c,3,3,2c}" not in out
+    assert "--snmp-port PORT" in out and "also the simulator's 1161" in out
