@@ -1,10 +1,12 @@
 """`make demo`: agent + simulated flypack + VictoriaMetrics + the desktop, in one command.
 
-    flypack-agent demo (agent with the simulated segment, in this process)
+    flypack-agent demo (the agent, in this process; the simulated segment in its own process,
+      │                 python -m server_agent.sim, on a free 127.x block: two demos can run
+      │                 side by side on different --port)
       └─ on ready: VictoriaMetrics (Debian binary) scraping the agent, for history
                    the desktop: a window when there is a display, otherwise PNGs of its
                    main screens rendered offscreen (their paths are printed)
-    Ctrl-C stops everything (children by PID).
+    Ctrl-C stops everything (children by PID: the simulator, VictoriaMetrics, the desktop).
 
 Options: --port N (default 8080), --scale small|seed, --no-desktop, --screenshots DIR.
 """

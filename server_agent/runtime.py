@@ -36,7 +36,7 @@ from server_agent.video.streams.service import StreamService
 if TYPE_CHECKING:
     from server_agent.discovery.service import DiscoveryService
     from server_agent.jobs.service import JobService
-    from server_agent.sim.segment import SimulatedSegment
+    from server_agent.sim.control import SimControl
 
 log = logging.getLogger("flypack.runtime")
 
@@ -59,7 +59,7 @@ class Services:
     probes: ProbeService | None = None
     stream_service: StreamService | None = None  # live stream analysis
     started: float = field(default_factory=time.time)
-    sim: SimulatedSegment | None = None  # the simulated segment, when [sim] is enabled
+    sim: SimControl | None = None  # the simulated segment (in process, or the demo's own)
     discovery: DiscoveryService | None = None  # sweeps, inventory, exports (issue 5)
     jobs: JobService | None = None  # playbooks through the agent, when [jobs] is enabled
     # background coroutines started by Runtime (probes, sim, ...): name -> factory
@@ -88,7 +88,9 @@ def _not_a_counter(series: str) -> bool:
     return metric is None or metric.type != "counter"
 
 
-def build_services(config: AgentConfig) -> Services:
+def build_services(config: AgentConfig, sim: SimControl | None = None) -> Services:
+    """``sim``: a segment running elsewhere (the demo's simulator process) to register instead
+    of starting one in this process for ``[sim] enabled``."""
     db, creds, auth = open_state(config)
     bus = LiveBus(keeps_aggregates=_not_a_counter)
     flypack = config.agent.flypack
@@ -113,10 +115,10 @@ def build_services(config: AgentConfig) -> Services:
         from server_agent.live.loadgen import run_loadgen
 
         svc.tasks["loadgen"] = lambda: run_loadgen(config.loadgen, svc.bus, config.agent.flypack)
-    if config.sim.enabled:
+    if config.sim.enabled or sim is not None:
         from server_agent.sim.segment import attach_segment
 
-        attach_segment(svc)  # devices, streams, tasks["sim"], a closer; svc.sim
+        attach_segment(svc, sim)  # devices, streams, tasks["sim"], a closer; svc.sim
     from server_agent.discovery.setup import attach_discovery
 
     svc.discovery = attach_discovery(svc)  # after sim: its devices win address clashes

@@ -3,12 +3,18 @@
     run_demo(port, scale, state_dir)
       state dir (temp unless given) + config ([sim] enabled, plain HTTP on 127.0.0.1:port)
       user 'admin' with a fresh random password
-      serve(config, services)  ─ agent + segment (snmpsim child, listeners, streams)
+      SimProcess.start()       ─ the segment in its own process (python -m server_agent.sim:
+                                 snmpsim child, listeners, streams) on a free 127.x block, so
+                                 that its devices do not answer from the agent's event loop
+      serve(config, services)  ─ agent; /api/v1/sim/* forwarded to the simulator's control
+                                 endpoint (RemoteSegment)
       on_ready(DemoInfo)       ─ hook for the lead's "render desktop screenshots" step
-      Ctrl-C                   ─ uvicorn shuts down: Runtime.stop -> segment.stop -> snmpsim
-                                 stopped by its PID; a temp state dir is removed
+      Ctrl-C                   ─ uvicorn shuts down: Runtime.stop; then the simulator is
+                                 stopped by its PID (it stops snmpsim by its PID); a temp
+                                 state dir is removed
 
-Exit codes: 0 after a clean stop, 2 when the port is in use (one line on stderr).
+Exit codes: 0 after a clean stop, 2 when the port is in use or the simulator cannot start
+(one line on stderr, the simulator's own words; its log is state dir/sim.log).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -25,11 +32,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from server_agent.config import AgentConfig, ConfigError, parse_config
 from server_agent.contract import Role
+from server_agent.sim.process import SimProcess
+
+if TYPE_CHECKING:
+    from server_agent.sim.control import SimControl
 
 DEMO_USER = "admin"
 
@@ -76,10 +88,16 @@ def demo_config(port: int, scale: str, state_dir: Path,
 
 
 def banner(info: DemoInfo) -> str:
+    """What the demo prints once it is up. The shell lines run as printed once the `export`
+    line is pasted (tests/journeys/test_docs_run.py runs them); the README's API tour uses the
+    same two variables."""
     u = info.url
-    login = (f"TOKEN=$(curl -s {u}/api/v1/auth/login -H 'content-type: application/json' "
-             f"-d '{{\"username\":\"{info.username}\",\"password\":\"{info.password}\"}}' "
-             "| python3 -c 'import sys,json; print(json.load(sys.stdin)[\"access_token\"])')")
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    login = ('TOKEN=$(curl -fsS "$FLYPACK_URL/api/v1/auth/login" '
+             "-H 'content-type: application/json' "
+             f'-d "{{\\"username\\":\\"{info.username}\\",'
+             '\\"password\\":\\"$FLYPACK_PASSWORD\\"}" '
+             "| python3 -c 'import sys, json; print(json.load(sys.stdin)[\"access_token\"])')")
     lines = [
         "",
         "flypack demo is up",
@@ -88,16 +106,21 @@ def banner(info: DemoInfo) -> str:
         f"  simulated: {info.devices} devices, {info.streams} streams "
         f"(list: GET {u}/api/v1/sim/devices)",
         f"  state dir: {info.state_dir}",
+        f"  alarms:    one line below per change (the engine's log: "
+        f"{info.state_dir / 'alarms.log'})",
         *(f"  note:      {n}" for n in info.notes),
         "",
-        "inject a fault (20 % loss and 50 ms latency on enc-01), then clear it:",
+        "in a shell, paste these two lines first (the README's API tour uses them too):",
+        f"  export FLYPACK_URL={shlex.quote(u)} FLYPACK_PASSWORD={shlex.quote(info.password)}",
         f"  {login}",
-        f"  curl -X PUT {u}/api/v1/sim/faults/enc-01 -H \"Authorization: Bearer $TOKEN\" "
+        "",
+        "inject a fault (20 % loss and 50 ms latency on enc-01), then clear it:",
+        f'  curl -fsS -X PUT "$FLYPACK_URL/api/v1/sim/faults/enc-01" {auth} '
         "-H 'content-type: application/json' -d '{\"loss_ratio\": 0.2, \"latency_ms\": 50}'",
-        f"  curl -X DELETE {u}/api/v1/sim/faults -H \"Authorization: Bearer $TOKEN\"",
+        f'  curl -fsS -X DELETE "$FLYPACK_URL/api/v1/sim/faults" {auth}',
         "",
         "a stream's path and its first failing hop (a fault on rtr-01 or link-01 moves it):",
-        f"  curl -s {u}/api/v1/streams/sim-enc-01 -H \"Authorization: Bearer $TOKEN\"",
+        f'  curl -fsS "$FLYPACK_URL/api/v1/streams/sim-enc-01" {auth}',
         "",
         "Ctrl-C to stop",
         "",
@@ -117,11 +140,15 @@ async def _wait_up(url: str, within_s: float = 30.0) -> None:
     raise TimeoutError(f"the agent did not answer at {url} within {within_s:.0f} s")
 
 
-async def _run(config: AgentConfig, password: str, on_ready: ReadyHook) -> None:
+async def _run(config: AgentConfig, password: str, on_ready: ReadyHook,
+               sim: SimControl | None = None) -> None:
     from server_agent.runtime import build_services
     from server_agent.server import serve
 
-    svc = build_services(config)
+    svc = build_services(config, sim)  # sim: the simulator process's RemoteSegment
+    from server_agent.sim.demo_summary import attach_summary
+
+    summary = attach_summary(svc, config.agent.state_dir)  # one terminal line per change
     if DEMO_USER in {name for name, _ in svc.auth.users()}:
         svc.auth.set_password(DEMO_USER, password)
     else:
@@ -145,10 +172,13 @@ async def _run(config: AgentConfig, password: str, on_ready: ReadyHook) -> None:
                     state_dir=config.agent.state_dir, devices=len(seg.devices),
                     streams=len(seg.senders), notes=tuple(seg.notes))
     print(banner(info), flush=True)
-    res = on_ready(info)
-    if asyncio.iscoroutine(res):
-        await res
-    await server
+    try:
+        res = on_ready(info)
+        if asyncio.iscoroutine(res):
+            await res
+        await server
+    finally:
+        summary.close()
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -168,15 +198,23 @@ def run_demo(port: int, scale: str, state_dir: str | Path | None,
     temp = state_dir is None
     sdir = Path(tempfile.mkdtemp(prefix="flypack-demo-")) if temp else Path(str(state_dir))
     sdir.mkdir(parents=True, exist_ok=True)
+    sim: SimProcess | None = None
     try:
         config = demo_config(port, scale, sdir, history_url)
-        asyncio.run(_run(config, secrets.token_urlsafe(12), on_ready))
-    except (CliError, ConfigError) as exc:  # the port was taken in between, [sim] ports busy
+        # the simulated devices answer from their own process (design §9), on a free block
+        sim = SimProcess(config.sim, sdir / "sim.log")
+        ready = sim.start()  # SimError (a ConfigError) with the simulator's own words
+        config = config.model_copy(update={"sim": config.sim.model_copy(
+            update={"base_address": ready.base_address})})
+        asyncio.run(_run(config, secrets.token_urlsafe(12), on_ready, sim.remote()))
+    except (CliError, ConfigError) as exc:  # the port was taken in between, the sim failed
         print(f"flypack-agent: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass
     finally:
+        if sim is not None:
+            sim.stop()  # by its PID
         if temp:
             shutil.rmtree(sdir, ignore_errors=True)
     print("flypack demo stopped", flush=True)

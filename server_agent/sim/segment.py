@@ -7,12 +7,16 @@
       .run()              -> start, serve until cancelled, stop (the agent's "sim" task)
       .faults             -> FaultBook behind /api/v1/sim/faults
 
-:func:`attach_segment` wires it into the agent's :class:`~server_agent.runtime.Services`.
+:func:`attach_segment` wires it into the agent's :class:`~server_agent.runtime.Services`;
+:func:`bind_free_block` binds it on a free 127.x block. The demo runs it in its own process
+(``python -m server_agent.sim``, see :mod:`server_agent.sim.process` and ``.control``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import ipaddress
 import logging
 import shutil
 import time
@@ -20,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from server_agent.config import ConfigError, DeviceSection, SimSection
-from server_agent.contract import DeviceRole, SimDeviceInfo, Stream
+from server_agent.contract import DeviceRole, SimDeviceInfo, SimFault, SimFaultState, Stream
 from server_agent.sim.faults import FaultBook
 from server_agent.sim.model import (
     SimDevice,
@@ -37,6 +41,7 @@ from server_agent.sim.ts import Clip, ClipError, default_cache_dir, encode_clip
 
 if TYPE_CHECKING:
     from server_agent.runtime import Services
+    from server_agent.sim.control import SimControl
 
 log = logging.getLogger("flypack.sim")
 
@@ -44,6 +49,15 @@ log = logging.getLogger("flypack.sim")
 class SimError(ConfigError):
     """The segment cannot start (e.g. its ports are taken): a [sim] table this machine cannot
     honour, so the CLI reports it like a configuration error (one line, exit 2)."""
+
+
+class SimBlockBusy(SimError):
+    """The segment's address block is taken (another simulator, or another program holds
+    one of its services' ports): :func:`bind_free_block` tries the next block."""
+
+    def __init__(self, message: str, clash: str) -> None:
+        super().__init__(message)
+        self.clash = clash  # "enc-01 on 127.77.1.1: Address already in use"
 
 
 class SimulatedSegment:
@@ -96,6 +110,31 @@ class SimulatedSegment:
             stream=d.stream.id if d.stream and self._clip_ok else None,
             fault=self.faults.get(d.name)) for d in self.devices]
 
+    # --- the fault API (SimControl: the same calls as RemoteSegment's) ---------------------
+
+    async def list_devices(self) -> list[SimDeviceInfo]:
+        return self.device_info()
+
+    async def list_faults(self) -> list[SimFaultState]:
+        return self.faults.active()
+
+    async def put_fault(self, device: str, fault: SimFault) -> SimFaultState:
+        self.faults.set(device, fault)  # FaultError: unknown device, ts_errors without stream
+        await self._settle()
+        return SimFaultState(device=device, fault=fault)
+
+    async def clear_faults(self, device: str | None = None) -> None:
+        self.faults.clear(device)
+        await self._settle()
+
+    async def _settle(self) -> None:
+        """Return once the listeners match the faults: the API answers when a fault holds."""
+        if self._loop is not asyncio.get_running_loop():
+            return  # not started, or served from another loop: it resyncs there
+        await asyncio.sleep(0)  # _resync, scheduled by the change, runs first
+        if self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
     def status(self, dev: SimDevice) -> dict[str, Any]:
         st = base_status(dev, self.started)
         sender = self.senders.get(dev.name)
@@ -132,9 +171,16 @@ class SimulatedSegment:
                 for other in self.services.values():
                     other.close_sockets()
                 self.services.clear()
+                if exc.errno == errno.EADDRINUSE:
+                    raise SimBlockBusy(
+                        f"cannot open the simulated services of {dev.name} on {dev.address} "
+                        f"({exc.strerror}); is another simulator running? Stop it or change "
+                        "the [sim] ports", f"{dev.name} on {dev.address}: {exc.strerror}"
+                    ) from None
                 raise SimError(f"cannot open the simulated services of {dev.name} on "
-                               f"{dev.address} ({exc.strerror}); is another simulator "
-                               "running? Stop it or change the [sim] ports") from None
+                               f"{dev.address} ({exc.strerror}); change the [sim] ports"
+                               + (" (ports below 1024 need root)"
+                                  if exc.errno == errno.EACCES else "")) from None
             self.services[dev.name] = svc
 
     async def start(self) -> None:
@@ -222,10 +268,40 @@ class SimulatedSegment:
                 task.add_done_callback(self._pending.discard)
 
 
-def attach_segment(svc: Services) -> SimulatedSegment:
-    """Register the simulated devices and streams with the agent and run the segment."""
-    seg = SimulatedSegment(svc.config.sim)
-    seg.bind()
+def bind_free_block(cfg: SimSection, blocks: int = 1,
+                    cache_dir: Path | None = None) -> SimulatedSegment:
+    """A segment bound on ``cfg.base_address`` or, when that block is taken, on the next free
+    one of ``blocks`` consecutive 127.x.0.0 blocks (so that two demos can run side by side).
+    Raises :class:`SimError` saying why when none is free or a port cannot be opened at all."""
+    first = int(ipaddress.IPv4Address(cfg.base_address)) >> 16  # 127.X as one number
+    last = min(first + max(1, blocks) - 1, first | 0xFF)  # never past 127.255
+    taken: list[str] = []
+    for block in range(first, last + 1):
+        base = str(ipaddress.IPv4Address(block << 16))
+        seg = SimulatedSegment(cfg.model_copy(update={"base_address": base}), cache_dir)
+        try:
+            seg.bind()
+        except SimBlockBusy as exc:
+            taken.append(exc.clash)
+            continue
+        if taken:
+            seg.notes.append(f"{cfg.base_address} is taken (another simulator?): this segment "
+                             f"is on {base} (devices 127.{block & 0xFF}.x.y)")
+        return seg
+    span = cfg.base_address if first == last else \
+        f"{cfg.base_address} to {ipaddress.IPv4Address(last << 16)}"
+    raise SimError(f"no free address block for the simulated segment: {span} "
+                   f"{'is' if first == last else 'are all'} in use (first clash: {taken[0]}); "
+                   "stop another demo or simulator, or pick a free 127.X.0.0 block")
+
+
+def attach_segment(svc: Services, seg: SimControl | None = None) -> SimControl:
+    """Register the simulated devices and streams with the agent and run the segment: in this
+    process (``[sim] enabled``), or the demo's simulator process behind a RemoteSegment."""
+    if seg is None:
+        local = SimulatedSegment(svc.config.sim)
+        local.bind()
+        seg = local
     for section in seg.device_sections():
         svc.devices.add(section)
     svc.streams.extend(seg.streams())

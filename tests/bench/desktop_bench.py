@@ -23,12 +23,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 
-from tests.bench.report import Row, percentile
+from tests.bench.report import Row, percentile, size
 
-CURVES = 64
+CURVES = size(64, 4)
 RATE_HZ = 10
-WINDOW_S = 600
-FRAMES = 30
+WINDOW_S = size(600, 10)
+FRAMES = size(30, 3)
+START_RUNS = size(3, 1)
 BARE_START = """
 import sys
 from PySide6.QtWidgets import QApplication, QMainWindow
@@ -101,7 +102,7 @@ def paint_frames() -> tuple[list[float], list[float]]:
     return ours, base
 
 
-def start_times(runs: int = 3) -> tuple[list[float], list[float]]:
+def start_times(runs: int = START_RUNS) -> tuple[list[float], list[float]]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     ours: list[float] = []
     base: list[float] = []
@@ -128,7 +129,7 @@ def run() -> list[Row]:
             f"bare PlotWidget {statistics.median(base):.1f} ms"),
         Row("desktop plot", "paint/frame p95", p95, "ms", "<= 20 ms", p95 <= 20,
             f"bare PlotWidget {percentile(base, 95):.1f} ms"),
-        Row("desktop start", "start to first painted overview (median of 3)",
+        Row("desktop start", f"start to first painted overview (median of {START_RUNS})",
             statistics.median(start), "s", "<= 2 s", statistics.median(start) <= 2.0,
             f"bare PySide6 window {statistics.median(bare):.2f} s"),
     ]

@@ -23,11 +23,11 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
-from tests.bench.report import Row
+from tests.bench.report import Row, size
 from tests.jobs_support import reachable_tmp
 from tests.support import agent_process, free_port
 
-RUNS = 3
+RUNS = size(3, 1)
 BODY = {"playbook": "connectivity-check", "limit": ["routers"]}
 
 

@@ -8,10 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.bench.report import Row, percentile
+from tests.bench.report import Row, percentile, size
 from tests.support import agent_process, free_port, stop_process, wait_port
 
-SERIES, RATE_HZ, CLIENTS, SECONDS, WARMUP = 500, 10, 10, 15.0, 2.0
+SERIES, RATE_HZ, CLIENTS, SECONDS, WARMUP = size((500, 10, 10, 15.0, 2.0), (20, 10, 2, 2.0, 0.5))
 
 
 def _clients(url: str, token: str) -> dict[str, object]:

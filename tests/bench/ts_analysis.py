@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 from server_agent.sim.ts import Clip, Replayer, default_cache_dir, encode_clip
-from tests.bench.report import Row
+from tests.bench.report import Row, size
 
-TARGET_BYTES = 400 * 1024 * 1024
+TARGET_BYTES = size(400, 4) * 1024 * 1024
+RUNS = size(3, 1)  # fresh-process runs of each, best kept
+STREAMS, CHUNKS = size((50, 30), (2, 3))  # streams x 100 ms chunks
 CACHE = default_cache_dir().parent / "bench"
 
 BARE = """
@@ -41,7 +43,7 @@ print(time.perf_counter() - t0, time.process_time() - c0, an.framer.bytes_in,
 
 
 def big_file() -> Path:
-    out = CACHE / "bench-400M.ts"
+    out = CACHE / f"bench-{TARGET_BYTES >> 20}M.ts"
     if out.exists() and out.stat().st_size >= TARGET_BYTES:
         return out
     clip = Clip.load(encode_clip(default_cache_dir(), 20.0))
@@ -58,10 +60,20 @@ def big_file() -> Path:
     return out
 
 
+def _child(args: list[str], timeout: float) -> str:
+    """A child's stdout; when it fails, its own last words."""
+    r = subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                       timeout=timeout, check=False)
+    if r.returncode != 0:
+        what = f"python -m {args[1]}" if args[0] == "-m" else "its python -c script"
+        last = r.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"{what} exited with {r.returncode}: {last[0][-300:]}")
+    return r.stdout
+
+
 def _fresh(code: str, path: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of one run in a fresh process."""
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
-                         text=True, check=True, timeout=600).stdout.split()
+    out = _child(["-c", code, str(path)], 600).split()
     return float(out[0]), float(out[1])
 
 
@@ -71,12 +83,13 @@ def throughput() -> list[Row]:
     wall time; both are shown."""
     path = big_file()
     size = path.stat().st_size
-    runs = [(_fresh(BARE, path), _fresh(ANALYZE, path)) for _ in range(3)]
+    runs = [(_fresh(BARE, path), _fresh(ANALYZE, path)) for _ in range(RUNS)]
     bare_w, bare_c = min(b[0] for b, _ in runs), min(b[1] for b, _ in runs)
     ours_w, ours_c = min(o[0] for _, o in runs), min(o[1] for _, o in runs)
     mb = size / 1e6
     ratio_c, ratio_w = 100 * bare_c / ours_c, 100 * bare_w / ours_w
-    return [Row("ts-analyze (~400 MB, fresh process)", "throughput (CPU time)", mb / ours_c,
+    return [Row(f"ts-analyze (~{mb:.0f} MB, fresh process)", "throughput (CPU time)",
+                mb / ours_c,
                 "MB/s", ">= 40 % of bare", ratio_c >= 40,
                 f"bare numpy read+CC: {mb / bare_c:.0f} MB/s; ours = {ratio_c:.0f} % "
                 f"(wall: {mb / ours_w:.0f} vs {mb / bare_w:.0f} MB/s = {ratio_w:.0f} %)")]
@@ -87,35 +100,40 @@ def fifty_streams() -> list[Row]:
 
     clip = Clip.load(encode_clip(default_cache_dir(), 20.0))
     chunk = 20_000_000 // 8 // 10 // 188 * 188  # 100 ms at 20 Mb/s
-    reps = [Replayer(clip, pos=i * 997 % clip.packets) for i in range(50)]
-    data = [[bytes(r.next_datagram(chunk // 188)) for _ in range(30)] for r in reps]
+    reps = [Replayer(clip, pos=i * 997 % clip.packets) for i in range(STREAMS)]
+    data = [[bytes(r.next_datagram(chunk // 188)) for _ in range(CHUNKS)] for r in reps]
     cpus = []
-    for _ in range(3):  # best of 3 (fresh analysers each time): other load only adds
-        ans = [TsAnalyzer() for _ in range(50)]
+    stream_s = CHUNKS / 10
+    for _ in range(RUNS):  # best of 3 (fresh analysers each time): other load only adds
+        ans = [TsAnalyzer() for _ in range(STREAMS)]
         c0 = time.process_time()
-        for k in range(30):  # 3 s of stream time
+        for k in range(CHUNKS):  # 3 s of stream time
             for a, d in zip(ans, data, strict=True):
                 a.feed(d[k])
         cpus.append(time.process_time() - c0)
-    pct = 100 * min(cpus) / 3.0
-    return [Row("analysis 50 x 20 Mb/s, 100 ms chunks", "CPU (one core)", pct, "%",
-                "<= 25 %", pct <= 25, f"best of 3; worst {100 * max(cpus) / 3.0:.0f} %")]
+    pct = 100 * min(cpus) / stream_s
+    return [Row(f"analysis {STREAMS} x 20 Mb/s, 100 ms chunks", "CPU (one core)", pct, "%",
+                "<= 25 %", pct <= 25,
+                f"best of {RUNS}; worst {100 * max(cpus) / stream_s:.0f} %")]
 
 
 def udp_streams() -> list[Row]:
-    out = subprocess.run([sys.executable, "-m", "tests.bench.udp_rx"], capture_output=True,
-                         text=True, check=True, timeout=120).stdout
-    res = json.loads(out)
-    return [Row("receive+analysis 10 x 10 Mb/s UDP (loopback, 5 s)", "CPU (one core)",
+    from tests.bench.udp_rx import SECONDS, STREAMS
+
+    res = json.loads(_child(["-m", "tests.bench.udp_rx"], 120))
+    return [Row(f"receive+analysis {STREAMS} x 10 Mb/s UDP (loopback, {SECONDS:g} s)",
+                "CPU (one core)",
                 res["cpu_pct"], "%", "", None,
                 f"datagrams {res['received']}/{res['sent']}, cc errors {res['cc']}")]
 
 
 def srt_streams() -> list[Row]:
-    out = subprocess.run([sys.executable, "-m", "tests.bench.srt_rx"], capture_output=True,
-                         text=True, check=True, timeout=120).stdout
-    res = json.loads(out)
-    return [Row("receive+analysis 5 x 10 Mb/s SRT (loopback, 5 s)", "CPU (one core)",
+    from tests.bench.srt_rx import STREAMS
+    from tests.bench.udp_rx import SECONDS
+
+    res = json.loads(_child(["-m", "tests.bench.srt_rx"], 120))
+    return [Row(f"receive+analysis {STREAMS} x 10 Mb/s SRT (loopback, {SECONDS:g} s)",
+                "CPU (one core)",
                 res["cpu_pct"], "%", "", None,
                 f"packets {res['received']}/{res['sent']}, dropped {res['dropped']}, "
                 f"cc errors {res['cc']}")]
@@ -126,6 +144,7 @@ def run() -> list[Row]:
     for fn in (throughput, fifty_streams, udp_streams, srt_streams):
         try:
             rows += fn()
-        except Exception as exc:  # report, do not hide
-            rows.append(Row(fn.__name__, f"failed: {exc}"[:80], None, ""))
+        except Exception as exc:  # report, do not hide: the runner fails on it
+            rows.append(Row(fn.__name__, "failed", None, "", error=f"{type(exc).__name__}: "
+                            f"{exc}"[:400]))
     return rows

@@ -1,5 +1,6 @@
 """Receiver side of the UDP benchmark: 10 paced 10 Mb/s senders (a child process) on loopback,
-10 StreamReceivers here; prints receiver CPU as JSON. Bounded: 5 s of traffic."""
+10 StreamReceivers here; prints receiver CPU as JSON. Bounded: 5 s of traffic (tiny size:
+2 streams, 1 s)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ import time
 
 from server_agent.video.udp.receiver import StreamReceiver
 from server_agent.video.udp.url import parse_url
+from tests.bench.report import size
 from tests.support import free_port, stop_process
+
+STREAMS, SECONDS = size((10, 5.0), (2, 1.0))  # the sender gets SECONDS as its first argument
 
 SENDER = """
 import socket, sys, time
 from server_agent.sim.ts import Clip, Replayer, default_cache_dir, encode_clip
-ports = [int(p) for p in sys.argv[1:]]
+secs = float(sys.argv[1]); ports = [int(p) for p in sys.argv[2:]]
 clip = Clip.load(encode_clip(default_cache_dir(), 10.0))
 reps = [Replayer(clip) for _ in ports]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 rate = 10e6 / 8; t0 = time.monotonic(); sent = 0; n = 0
-while (now := time.monotonic()) - t0 < 5.0:
+while (now := time.monotonic()) - t0 < secs:
     due = int((now - t0) * rate / 1316)
     while n < due:
         for r, p in zip(reps, ports):
@@ -44,7 +48,8 @@ async def drive(urls: list[str], sender: str, ports: list[int], limit_s: float
     for rx in rxs:
         rx.start(loop)
     proc = subprocess.Popen(  # noqa: ASYNC220 (started once, before measuring)
-        [sys.executable, "-c", sender, *map(str, ports)], stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-c", sender, str(SECONDS), *map(str, ports)], stdout=subprocess.PIPE,
+        text=True)
     try:
         c0, w0 = time.process_time(), time.monotonic()
         while proc.poll() is None and time.monotonic() - w0 < limit_s:
@@ -61,7 +66,7 @@ async def drive(urls: list[str], sender: str, ports: list[int], limit_s: float
 
 
 async def main() -> dict[str, float]:
-    ports = [free_port(kind=2) for _ in range(10)]
+    ports = [free_port(kind=2) for _ in range(STREAMS)]
     rxs, cpu_pct, sent = await drive([f"udp://@127.0.0.1:{p}" for p in ports], SENDER, ports,
                                      15)
     return {"cpu_pct": cpu_pct, "sent": sent,
