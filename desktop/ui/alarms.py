@@ -12,6 +12,8 @@ from typing import Any
 from desktop.model import fmt
 from desktop.ui.qt import (
     QAbstractItemView,
+    QBrush,
+    QColor,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -58,20 +60,26 @@ class AlarmTableModel(FlatTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(a, col)
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
-            return Icons.severity(a.severity)
+            return Icons.severity(a.severity) if a.active else Icons.cleared()
+        if role == Qt.ItemDataRole.ForegroundRole and not a.active:
+            return QBrush(QColor(Icons.theme.muted))  # besides the icon and the words
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{a.message}\n{a.rule} ({a.key}), raised {fmt.clock(a.raised_at)}"
+            cleared = f", cleared {fmt.clock(a.cleared_at)}" if a.cleared_at else ""
+            return (f"{a.message}\n{a.rule} ({a.key}), raised {fmt.clock(a.raised_at)}"
+                    f"{cleared}")
         return None
 
     @staticmethod
     def text(a: Alarm, col: int, now: float | None = None) -> str:
         if col == 0:
-            return a.severity.value + ("" if a.active else " (cleared)")
+            return a.severity.value if a.active else f"cleared ({a.severity.value})"
         if col == 1:
             return a.device or a.stream or fmt.DASH
         if col == 2:
             return a.message
         if col == 3:
+            if not a.active and a.cleared_at is not None:
+                return f"cleared {fmt.ago(a.cleared_at, now)}"
             return fmt.ago(a.raised_at, now)
         return f"✓ {a.acked_by}" if a.acked_by else "—"
 
@@ -103,6 +111,13 @@ class AlarmPanel(QWidget):
             b.clicked.connect(lambda _=False, s=sev: self.set_severity_filter(s))
             head.addWidget(b)
             self.filter_buttons[sev] = b
+        self.show_cleared = True
+        self.cleared_button = QPushButton("Hide cleared")
+        self.cleared_button.setAccessibleName("Show or hide cleared alarms")
+        self.cleared_button.setToolTip("cleared alarms are listed after the active ones, "
+                                       "grey, with a ✓ icon")
+        self.cleared_button.clicked.connect(lambda: self.set_show_cleared(not self.show_cleared))
+        head.addWidget(self.cleared_button)
         self.ack_button = QPushButton("✓ Acknowledge")
         self.ack_button.setAccessibleName("Acknowledge selected alarm")
         self.ack_button.setEnabled(False)
@@ -124,7 +139,7 @@ class AlarmPanel(QWidget):
         self.view.setWordWrap(True)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((0, 130), (1, 110), (3, 100), (4, 100)):
+        for col, width in ((0, 190), (1, 110), (3, 170), (4, 100)):
             self.view.setColumnWidth(col, width)
         self.view.selectionModel().selectionChanged.connect(self._update_button)
         QScroller.grabGesture(self.view.viewport(),
@@ -147,6 +162,11 @@ class AlarmPanel(QWidget):
             b.setChecked(sev == severity)
         self.set_alarms(self.all_alarms)
 
+    def set_show_cleared(self, show: bool) -> None:
+        self.show_cleared = show
+        self.cleared_button.setText("Hide cleared" if show else "Show cleared")
+        self.set_alarms(self.all_alarms)
+
     def select_alarm(self, alarm_id: int) -> bool:
         for row, a in enumerate(self.model.alarms):
             if a.id == alarm_id:
@@ -159,10 +179,17 @@ class AlarmPanel(QWidget):
         self.all_alarms = list(alarms)
         if self.severity_filter:
             alarms = [a for a in alarms if a.severity.value == self.severity_filter]
-        self.model.set_alarms(alarms)
         active = sum(1 for a in alarms if a.active)
-        self.title.setText(f"Alarms — {active} active" if alarms else "Alarms — none")
-        self.note.setText("" if alarms else f"No alarms (checked {fmt.clock(time.time())}).")
+        cleared = len(alarms) - active
+        if not self.show_cleared:
+            alarms = [a for a in alarms if a.active]
+        self.model.set_alarms(alarms)
+        hidden = "" if self.show_cleared else " hidden"
+        self.title.setText((f"Alarms — {active} active" + (f" · {cleared} cleared{hidden}"
+                                                             if cleared else ""))
+                           if active or cleared else "Alarms — none")
+        none = "No active alarms" if cleared else "No alarms"
+        self.note.setText("" if alarms else f"{none} (checked {fmt.clock(time.time())}).")
         if selected is not None:
             for row, a in enumerate(self.model.alarms):
                 if a.id == selected.id:

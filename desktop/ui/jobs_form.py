@@ -1,21 +1,27 @@
 """A form generated from a playbook's variable schema, with touch inputs: pickers (enum),
 toggles (boolean), steppers (integer/number), checkable lists (array of enum), and a text
-field only where no choice exists. Validated (``desktop.model.schema_form``) before sending."""
+field only where no choice exists. Validated (``desktop.model.schema_form``) before sending.
+
+:class:`TargetPicker` offers the playbook's target groups (the job body's ``limit``) as
+checkable chips, all on by default (= the playbook's own targets)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from desktop.model.schema_form import FieldSpec, form_fields, validate
+from desktop.model.targets import TargetGroup, job_limit
 from desktop.ui.qt import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSpinBox,
     Qt,
     QVBoxLayout,
@@ -34,6 +40,8 @@ class SchemaForm(QWidget):
         lay = QFormLayout(self)
         lay.setSpacing(GAP)
         lay.setContentsMargins(0, 0, 0, 0)
+        # the title level with its 48 px field, not at its top edge
+        lay.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for f in self.fields:
             w = self._input(f)
             w.setAccessibleName(f.title)
@@ -42,6 +50,7 @@ class SchemaForm(QWidget):
             self.inputs[f.name] = w
             err = QLabel("")
             err.setObjectName("counter")
+            err.hide()  # shown with a reason only: an empty line would lower the title
             self.errors[f.name] = err
             box = QWidget()
             col = QVBoxLayout(box)
@@ -126,4 +135,64 @@ class SchemaForm(QWidget):
         for name, lab in self.errors.items():
             lab.setText(f"✕ {errors[name]}" if name in errors else "")
             lab.setProperty("bad", "true" if name in errors else "false")
+            lab.setVisible(name in errors)
         return None if errors else values
+
+
+class TargetPicker(QWidget):
+    """The playbook's target groups as checkable chips (icon text, not colour alone: "✓")."""
+
+    COLUMNS = 3
+
+    def __init__(self, groups: list[TargetGroup], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.groups = groups
+        self.chips: dict[str, QPushButton] = {}
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        title = QLabel("Target groups *")
+        col.addWidget(title)
+        grid = QGridLayout()
+        grid.setSpacing(GAP)
+        usable = [g for g in groups if not g.empty]  # no device there: nothing to run on
+        for i, g in enumerate(usable):
+            b = QPushButton()
+            b.setObjectName("segment")
+            b.setCheckable(True)
+            b.setChecked(True)
+            b.setAccessibleName(f"Target group {g.name}")
+            b.setToolTip(f"{g.name}: size not known here (the agent's extra inventory)"
+                         if g.hosts is None else f"{g.name}: {g.hosts} devices")
+            b.toggled.connect(lambda _on=False, b=b, g=g: self._label(b, g))
+            self._label(b, g)
+            self.chips[g.name] = b
+            grid.addWidget(b, i // self.COLUMNS, i % self.COLUMNS)
+        col.addLayout(grid)
+        empty = [g.name for g in groups if g.empty]
+        self.empty_note = QLabel(f"No devices in: {', '.join(empty)}." if empty else "")
+        self.empty_note.setObjectName("muted")
+        self.empty_note.setWordWrap(True)
+        self.empty_note.setVisible(bool(empty))
+        col.addWidget(self.empty_note)
+        self.error = QLabel("")
+        self.error.setObjectName("counter")
+        self.error.setWordWrap(True)
+        col.addWidget(self.error)
+
+    @staticmethod
+    def _label(b: QPushButton, g: TargetGroup) -> None:
+        b.setText(f"{'✓ ' if b.isChecked() else ''}{g.label()}")
+
+    def chosen(self) -> list[str]:
+        return [name for name, b in self.chips.items() if b.isChecked()]
+
+    def limit(self) -> list[str] | None:
+        """The job body's ``limit`` ([] = all the playbook's targets), or None (the reason
+        shown under the chips)."""
+        limit, why = job_limit(self.groups, self.chosen())
+        self.error.setText(f"✕ {why}" if why else "")
+        self.error.setProperty("bad", "true" if why else "false")
+        self.error.style().unpolish(self.error)
+        self.error.style().polish(self.error)
+        return None if why else limit

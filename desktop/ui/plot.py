@@ -14,13 +14,118 @@ from typing import Any
 
 from desktop.model import SeriesKey, SeriesStore, fmt
 from desktop.ui.graph import pg
-from desktop.ui.qt import QLabel, QSizePolicy, Qt, QTimer, QVBoxLayout, QWidget
+from desktop.ui.qt import (
+    QFont,
+    QFontMetrics,
+    QLabel,
+    QResizeEvent,
+    QSizePolicy,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
 from desktop.ui.strip import StripChart, StripItem
 from desktop.ui.theme import DARK, Theme
 
 WINDOW_S = 120.0
 MANY_CURVES = 8
 SPANS_S = (30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)  # steps: a new span redraws all
+
+
+class Legend(QLabel):
+    """A plot's legend above it, never clipped: entries packed into whole lines at the
+    label's width (an entry never split), at most ``max_lines`` of them; what does not fit
+    is "+N more", listed in the tooltip, and a tap shows every entry (another tap folds).
+
+    Lines are laid out here, not by QLabel's word wrap, so the height is exact: a wrapped
+    label in a splitter was given one line's height and its second line was cut off."""
+
+    def __init__(self, max_lines: int = 2, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.max_lines = max_lines
+        self.entries: list[tuple[str, str]] = []  # (colour, text)
+        self.expanded = False
+        self.hidden_count = 0
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName("Plot legend")
+        self._layout()
+
+    def set_entries(self, entries: list[tuple[str, str]]) -> None:
+        if entries != self.entries:
+            self.entries = entries
+            self._layout()
+
+    def plain(self) -> str:
+        return "\n".join(text for _, text in self.entries) or "no data yet"
+
+    def mousePressEvent(self, event: object) -> None:
+        if self.hidden_count or self.expanded:
+            self.expanded = not self.expanded
+            self._layout()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._layout()
+
+    def _pack(self, width: int, fm: QFontMetrics, limit: int | None) -> tuple[list[list[int]],
+                                                                             int]:
+        """Entry indices per line; and how many entries did not fit in ``limit`` lines."""
+        sep = fm.horizontalAdvance("   ")
+        lines: list[list[int]] = [[]]
+        used = 0
+        for i, (_, text) in enumerate(self.entries):
+            w = fm.horizontalAdvance(f"■ {text}")
+            if lines[-1] and used + sep + w > width:
+                if limit is not None and len(lines) == limit:
+                    return lines, len(self.entries) - i
+                lines.append([])
+                used = 0
+            used += (sep if lines[-1] else 0) + w
+            lines[-1].append(i)
+        return lines, 0
+
+    def _layout(self) -> None:
+        fm = self.fontMetrics()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        width = max(self.width() - 8, 1)  # a little slack for the glyph's fallback font
+        limit = None if self.expanded else self.max_lines
+        lines, rest = self._pack(width, fm, limit)
+        if rest:  # make room for "+N more" on the last line
+            more = QFontMetrics(bold).horizontalAdvance(
+                f"+{len(self.entries)} more — tap for all") + fm.horizontalAdvance("   ")
+            lines, rest = self._pack(width - more, fm, limit)
+        self.hidden_count = rest
+        html = []
+        for line in lines:
+            parts = []
+            for i in line:
+                colour, text = self.entries[i]
+                text = fm.elidedText(f"{text}", Qt.TextElideMode.ElideRight,
+                                     width - fm.horizontalAdvance("■ "))
+                parts.append(f'<span style="color:{colour}">■</span>&nbsp;{_esc(text)}')
+            html.append("&nbsp;&nbsp; ".join(parts))
+        if rest:
+            html[-1] += f"&nbsp;&nbsp; <b>+{rest} more — tap for all</b>"
+        elif self.expanded and self.max_lines < len(lines):
+            fold = "<b>(tap to fold)</b>"
+            last = sum(fm.horizontalAdvance(f"■ {self.entries[i][1]}   ") for i in lines[-1])
+            if last + QFontMetrics(bold).horizontalAdvance("(tap to fold)") > width:
+                html.append(fold)  # a line of its own rather than cut off
+            else:
+                html[-1] += f"&nbsp;&nbsp; {fold}"
+        self.setText("<br>".join(html) if self.entries else "no data yet")
+        self.setToolTip(self.plain() if rest or any(
+            fm.horizontalAdvance(f"■ {t}") > width for _, t in self.entries) else "")
+        self.setFixedHeight(fm.lineSpacing() * max(1, len(html)) + 4)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class RttPlot(QWidget):
@@ -39,14 +144,13 @@ class RttPlot(QWidget):
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        self._caption_text = ""
         self.caption = QLabel()
         self.caption.setObjectName("sectionTitle")
         # a long caption must never push the splitter (it elides instead)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay.addWidget(self.caption)
-        self.legend = QLabel("")
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.legend = Legend()
         lay.addWidget(self.legend)
         self.widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.widget.setAccessibleName("RTT plot")
@@ -100,9 +204,8 @@ class RttPlot(QWidget):
         for i, key in enumerate(self.curves):
             self.curves[key] = self._pen(i)
         colours = self.theme.curves
-        self.legend.setText("&nbsp;&nbsp; ".join(
-            f'<span style="color:{colours[i % len(colours)]}">■</span> {k[0]} {k[1]}'
-            for i, k in enumerate(self.curves)) or "no data yet")
+        self.legend.set_entries([(colours[i % len(colours)], f"{k[0]} {k[1]}")
+                                 for i, k in enumerate(self.curves)])
         self._force = True
 
     def _caption(self) -> None:
@@ -110,7 +213,21 @@ class RttPlot(QWidget):
         text = f"RTT (up to {self.window_s:.0f} s) — {names}"
         if self.stale_since is not None:  # first, so eliding never hides it
             text = f"⚠ STALE since {fmt.clock(self.stale_since)} (live link down) — {text}"
-        self.caption.setText(text)
+        self._caption_text = text
+        self._fit_caption()
+
+    def _fit_caption(self) -> None:
+        """Elided with "…" at the label's width (never cut mid-glyph), all of it in the
+        tooltip; the STALE warning comes first, so eliding never hides it."""
+        text = self._caption_text
+        fm = self.caption.fontMetrics()
+        shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(self.width() - 4, 1))
+        self.caption.setText(shown)
+        self.caption.setToolTip(text if shown != text else "")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_caption()
 
     def _sync_curves(self, always: bool = True) -> None:
         self._generation = self.store.generation

@@ -13,7 +13,7 @@ from typing import Any
 
 from desktop.model import fmt
 from desktop.model.stream_path import Hop, hop_summary, hops, mbps, srt_lines
-from desktop.model.streams import PLOTS, TR101290, StreamStore, has_srt
+from desktop.model.streams import PLOTS, TR101290, Recent, StreamStore, has_srt
 from desktop.ui.qt import (
     QAbstractItemView,
     QGridLayout,
@@ -25,6 +25,7 @@ from desktop.ui.qt import (
     QSplitter,
     Qt,
     QTableView,
+    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -41,6 +42,18 @@ RANGES = (("Live", 0.0), ("15 min", 900.0), ("1 h", 3600.0), ("6 h", 21600.0),
 # picker labels, short: they share the ranges' row, and only SRT streams show the picker
 SHORT = {"MDI DF ms": "MDI", "SRT RTT ms": "RTT", "SRT loss pkt/s": "Loss",
          "SRT buffer vs latency ms": "Buffer"}
+def window_text(span_s: float) -> str:
+    """'the last minute', or 'the last 40 s' while the desktop has watched for less."""
+    if span_s >= 59.5:
+        return "the last minute" if span_s < 90 else f"the last {span_s / 60:.0f} min"
+    return f"the last {max(span_s, 1):.0f} s"
+
+
+MAX_COLUMN = 200  # px: a longer alarm list wraps (two lines), then elides (tooltip: all)
+MIN_STREAM = 150  # px: the Stream column never gets less than this
+CHIP_MAX_MIN = 160  # px: a hop chip keeps a short name on one line; a URL may wrap
+
+
 _STATE = {"ok": DeviceState.up, "alarm": DeviceState.down, "unknown": DeviceState.unknown}
 
 
@@ -68,7 +81,7 @@ class StreamTableModel(FlatTableModel):
                 text = {"ok": "OK", "alarm": "ALARM", "unknown": "unknown"}[s.state]
                 return f"{text} (stale)" if self.stale else text
             if col == 1:
-                return f"{s.id} — {s.title}" if s.title else s.id
+                return f"{s.id}\n{s.title}" if s.title else s.id
             if col == 2:
                 return mbps(s.bitrate_bps)
             if col == 3:
@@ -77,6 +90,9 @@ class StreamTableModel(FlatTableModel):
             return ", ".join(s.alarms) or fmt.DASH
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             return Icons.state(_STATE[s.state], self.stale)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            name = f"{s.id}\n{s.title}" if s.title else s.id  # the cell's text, in full
+            return f"{name}\nalarms: {', '.join(s.alarms) or 'none'}"
         if role == Qt.ItemDataRole.UserRole:
             return s.id
         return None
@@ -106,9 +122,16 @@ class StreamsPanel(QWidget):
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setDefaultSectionSize(TOUCH)
         self.view.setIconSize(QSize(24, 24))
-        self.view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((0, 110), (2, 100), (3, 70), (4, 110)):
-            self.view.setColumnWidth(col, width)
+        # every column as wide as its header and cells need (the Stream column takes the
+        # rest and wraps; long cells elide with the full text in the tooltip and, one tap
+        # away, in the caption): the list never scrolls sideways
+        self.view.setWordWrap(True)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.view.horizontalHeader()
+        header.setMaximumSectionSize(MAX_COLUMN)
+        for col in range(len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch if col == 1 else
+                                        QHeaderView.ResizeMode.ResizeToContents)
         kinetic(self.view)
         self.view.selectionModel().selectionChanged.connect(self._selected)
         split.addWidget(self.view)
@@ -119,6 +142,7 @@ class StreamsPanel(QWidget):
         rcol.setSpacing(GAP)
         self.caption = QLabel("Select a stream")
         self.caption.setObjectName("sectionTitle")
+        self.caption.setWordWrap(True)  # the full name and alarms of the row tapped
         rcol.addWidget(self.caption)
         self.hop_row = QHBoxLayout()
         self.hop_row.setSpacing(GAP)
@@ -174,16 +198,23 @@ class StreamsPanel(QWidget):
         self.counter_summary = QLabel("")  # by exception: the grid shows failing checks only
         self.counter_summary.setAccessibleName("TR 101 290")
         rcol.addWidget(self.counter_summary)
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(GAP * 2)
-        grid.setVerticalSpacing(2)
+        self.counter_grid = QGridLayout()
+        self.counter_grid.setHorizontalSpacing(GAP * 2)
+        self.counter_grid.setVerticalSpacing(2)
         self.counters: dict[str, QLabel] = {}
-        for i, check in enumerate(TR101290):
-            lab = QLabel(f"{check}: —")
+        self._packed: list[str] = []
+        for check in TR101290:
+            lab = QLabel(f"{check}: —", right)  # in the grid while it has news
             lab.setObjectName("counter")
+            lab.setWordWrap(True)
+            lab.hide()
             self.counters[check] = lab
-            grid.addWidget(lab, i // 4, i % 4)
-        rcol.addLayout(grid)
+        rcol.addLayout(self.counter_grid)
+        self.counter_timer = QTimer(self)  # the recent window moves on between stream polls
+        self.counter_timer.setInterval(1000)
+        self.counter_timer.timeout.connect(
+            lambda: self.update_counters() if self.isVisible() else None)
+        self.counter_timer.start()
         split.addWidget(right)
         split.setSizes([600, 740])
 
@@ -194,9 +225,23 @@ class StreamsPanel(QWidget):
     def set_streams(self, streams: list[Stream]) -> None:
         keep = self.current()
         self.model.set_streams(streams)
+        self._fit_list()
         want = keep.id if keep else (self.model.streams[0].id if self.model.streams else None)
         if want is not None:
             self.select(want)
+
+    def list_width(self) -> int:
+        """The width the list needs to show every column without scrolling sideways."""
+        v, header = self.view, self.view.horizontalHeader()
+        need = 0
+        for col in range(len(COLUMNS)):
+            want = max(header.sectionSizeFromContents(col).width(), v.sizeHintForColumn(col))
+            need += MIN_STREAM if col == 1 else min(want, MAX_COLUMN)
+        return need + 2 * v.frameWidth() + v.verticalScrollBar().sizeHint().width()
+
+    def _fit_list(self) -> None:
+        # the splitter cannot squeeze the list below this (the detail side gives way)
+        self.view.setMinimumWidth(self.list_width())
 
     def set_unavailable(self, text: str) -> None:
         self.model.set_streams([])
@@ -243,7 +288,10 @@ class StreamsPanel(QWidget):
 
     def _show(self, s: Stream) -> None:
         state = {"ok": "✓ OK", "alarm": "✕ ALARM", "unknown": "? unknown"}[s.state]
-        self.caption.setText(f"{s.id} — {state} — {mbps(s.bitrate_bps)}")
+        title = f" · {s.title}" if s.title else ""
+        alarms = f" — alarms: {', '.join(s.alarms)}" if s.alarms else ""
+        rate = "no bitrate" if s.bitrate_bps is None else mbps(s.bitrate_bps)
+        self.caption.setText(f"{s.id}{title} — {state} — {rate}{alarms}")
         self._show_hops(hops(s))
         srt = has_srt(s)
         self.srt_info.setVisible(srt)
@@ -274,7 +322,11 @@ class StreamsPanel(QWidget):
             chip.setProperty("bad", "true" if h.first else "false")
             chip.setWordWrap(True)
             chip.setToolTip(h.detail)
-            self.hop_row.addWidget(chip, 2 if h.first else 1)  # "FIRST FAILING HOP" on a line
+            # icon and a short name never wrap; the hops with news get the room for words
+            chip.ensurePolished()
+            chip.setMinimumWidth(min(CHIP_MAX_MIN, chip.fontMetrics().horizontalAdvance(
+                h.label.splitlines()[0]) + 5 * GAP))  # + the chip's padding and border
+            self.hop_row.addWidget(chip, 1 if h.state == "ok" and not h.first else 2)
         self.hop_detail.setText(hop_summary(chain))
         self.hop_detail.setVisible(any(h.first for h in chain))  # only when there is news
 
@@ -287,21 +339,39 @@ class StreamsPanel(QWidget):
         return None
 
     def update_counters(self) -> None:
+        """By exception: the checks that ever counted errors, each with its count over the last
+        minute beside the total; red (and ✕) only for errors in that window, so a fault that
+        has passed reads as history, not as a live problem."""
         s = self.current()
-        errors = self.store.errors(s.id) if s else {}
+        totals = self.store.errors(s.id) if s else {}
+        recent = self.store.recent(s.id) if s else Recent({}, 0.0)
+        window = window_text(recent.span_s)
         for check, lab in self.counters.items():
-            v = errors.get(check)
-            bad = bool(v)
-            lab.setText(f"{'✕ ' if bad else ''}{check}: {fmt.DASH if v is None else f'{v:.0f}'}")
+            total, now = totals.get(check), recent.counts.get(check, 0.0)
+            bad = bool(now)
+            lab.setText(f"{'✕ ' if bad else ''}{check}: {now:.0f} in {window}"
+                        f" · {fmt.DASH if total is None else f'{total:.0f}'} total")
             lab.setProperty("bad", "true" if bad else "false")
-            lab.setVisible(bad)
+            lab.setProperty("past", "true" if total and not bad else "false")
+            lab.setVisible(bool(total) or bad)
             lab.style().unpolish(lab)
             lab.style().polish(lab)
-        failing = sum(1 for v in errors.values() if v)
+        shown = [c for c, lab in self.counters.items() if not lab.isHidden()]
+        if shown != self._packed:  # packed two a row, in the standard's order
+            for lab in self.counters.values():
+                self.counter_grid.removeWidget(lab)
+            for i, c in enumerate(shown):
+                self.counter_grid.addWidget(self.counters[c], i // 2, i % 2)
+            self._packed = shown
+        failing = sum(1 for c in totals if recent.counts.get(c))
+        earlier = sum(1 for c, v in totals.items() if v and not recent.counts.get(c))
         self.counter_summary.setText(
-            "TR 101 290: no figures yet" if not errors else
-            f"✕ TR 101 290: {failing} of {len(TR101290)} checks counted errors:" if failing
-            else f"✓ TR 101 290: no errors in {len(errors)} checks")
+            "TR 101 290: no figures yet" if not totals else
+            f"✕ TR 101 290: {failing} of {len(TR101290)} checks counted errors in {window}:"
+            if failing else
+            f"✓ TR 101 290: no errors in {window}; {earlier} "
+            f"check{'' if earlier == 1 else 's'} counted errors earlier:"
+            if earlier else f"✓ TR 101 290: no errors in {len(totals)} checks")
 
     def show_history(self, series: dict[str, tuple[list[float], list[float | None]]],
                      start: float, end: float) -> None:

@@ -2,8 +2,9 @@
 ``setData`` of changed curves only), or a fixed history range from the agent's history API.
 
 Curves are created once per name and reused (emptied, never removed), and the legend is a
-plain label above the plot: removing items from pyqtgraph's LegendItem while it repaints
-crashed PySide6 6.12 here (a refcount error in LegendItem.paint).
+label above the plot (:class:`desktop.ui.plot.Legend`, never clipped): removing items
+from pyqtgraph's LegendItem while it repaints crashed PySide6 6.12 here (a refcount error
+in LegendItem.paint).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 
 from desktop.model.streams import StreamStore
 from desktop.ui.graph import pg
-from desktop.ui.qt import QLabel, Qt, QTimer, QVBoxLayout, QWidget
+from desktop.ui.plot import Legend
+from desktop.ui.qt import Qt, QTimer, QVBoxLayout, QWidget
 from desktop.ui.theme import DARK, Theme
 
 LIVE_WINDOW_S = 120.0
@@ -43,9 +45,7 @@ class StreamPlot(QWidget):
         self._drawn: dict[str, float | None] = {}  # curve -> newest sample time drawn
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.legend = QLabel("")
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setWordWrap(True)
+        self.legend = Legend()
         lay.addWidget(self.legend)
         self.widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.widget.setAccessibleName(f"Stream plot {title}".strip())
@@ -95,14 +95,12 @@ class StreamPlot(QWidget):
     def _legend(self) -> None:
         names = list(self.curves)
         dash = ("solid", "dashed", "dotted")
-        parts = []
+        c = self.theme.curves
+        entries = []
         for name in self.shown:
             i = names.index(name)
-            c = self.theme.curves
-            style = dash[(i // len(c)) % len(dash)]
-            parts.append(f'<span style="color:{c[i % len(c)]}">■</span> {name} '
-                         f"<small>({style})</small>")
-        self.legend.setText("&nbsp;&nbsp; ".join(parts) or "no data yet")
+            entries.append((c[i % len(c)], f"{name} ({dash[(i // len(c)) % len(dash)]})"))
+        self.legend.set_entries(entries)
 
     def clear(self) -> None:
         for curve in self.curves.values():

@@ -125,6 +125,7 @@ def stylesheet(t: Theme) -> str:
     QLabel#hop[state="unknown"] {{ border: 2px dotted {t.stale}; }}
     QLabel#hop[bad="true"] {{ border: 4px solid {t.bad}; font-weight: 700; }}
     QLabel#counter[bad="true"] {{ color: {t.bad}; font-weight: 700; }}
+    QLabel#counter[past="true"] {{ color: {t.muted}; }}
     QLabel#fingerprint {{ font-family: monospace; font-size: 16px; font-weight: 700;
         background: {t.base}; border: 2px solid {t.border}; padding: 8px; }}
     QStatusBar {{ color: {t.muted}; }}
@@ -233,6 +234,11 @@ class Icons:
             Severity.warning: ("circle", t.info, "i"),
         }[sev]
         return cls._get(f"sev-{sev.value}", *spec)
+
+    @classmethod
+    def cleared(cls) -> QIcon:
+        """A cleared alarm: never the icon of an active one (grey circle, a check)."""
+        return cls._get("cleared", "circle", cls.theme.stale, "✓")
 
     @classmethod
     def link(cls, up: bool) -> QIcon:

@@ -63,15 +63,18 @@ def test_srt_stream_shows_path_srt_detail_and_srt_plots(qtbot: QtBot,
     assert panel.plot.point_count() == 0
 
     assert panel.counter_summary.text() == "TR 101 290: no figures yet"
-    store.apply([WireSample(series="flypack_ts_continuity_count_error_total",
-                            labels={"stream": "cam1"}, t=time.time(), v=3.0),
-                 WireSample(series="flypack_ts_pat_error_total", labels={"stream": "cam1"},
-                            t=time.time(), v=0.0)])
+    for dt, cc in ((-10.0, 0.0), (0.0, 3.0)):  # 3 errors within the last 10 s
+        store.apply([WireSample(series="flypack_ts_continuity_count_error_total",
+                                labels={"stream": "cam1"}, t=time.time() + dt, v=cc),
+                     WireSample(series="flypack_ts_pat_error_total", labels={"stream": "cam1"},
+                                t=time.time() + dt, v=0.0)])
     panel.update_counters()  # by exception: only the failing check is listed
-    assert panel.counter_summary.text() == "✕ TR 101 290: 1 of 13 checks counted errors:"
+    assert panel.counter_summary.text() == ("✕ TR 101 290: 1 of 13 checks counted errors in "
+                                            "the last 10 s:")
     assert [c for c, lab in panel.counters.items() if not lab.isHidden()] == [
         "continuity_count_error"]
-    assert panel.counters["continuity_count_error"].text() == "✕ continuity_count_error: 3"
+    assert panel.counters["continuity_count_error"].text() == (
+        "✕ continuity_count_error: 3 in the last 10 s · 3 total")
 
     panel.select("plain")  # no SRT: no SRT plots or detail, back to MDI
     assert panel.srt_info.isHidden()
