@@ -6,11 +6,31 @@ pass that test too.)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop.ui.qt import QListWidget, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from desktop.ui.qt import (
+    QApplication,
+    QListWidget,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 from desktop.ui.theme import TOUCH
 from desktop.ui.touch import kinetic, touch_problems
+
+
+@pytest.fixture(autouse=True)
+def no_theme(qapp: QApplication) -> Iterator[None]:
+    """The theme's stylesheet (left on the app by earlier tests) makes every control 48 px:
+    these widgets must keep the sizes they are given."""
+    sheet = qapp.styleSheet()
+    qapp.setStyleSheet("")
+    yield
+    qapp.setStyleSheet(sheet)
 
 
 def _panel(qtbot: QtBot, *children: QWidget) -> QWidget:
