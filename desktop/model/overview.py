@@ -15,7 +15,8 @@ from enum import IntEnum
 from desktop.model.board import ProbeLive, derive_state
 from server_agent.contract import Alarm, Device, DeviceState, Severity, Stream
 
-__all__ = ["FlypackSnapshot", "Level", "Target", "Tile", "order_tiles", "summarize"]
+__all__ = ["FlypackSnapshot", "Level", "Target", "Tile", "order_tiles", "plural", "still_a_problem",
+           "summarize"]
 
 STALE_AFTER_S = 15.0
 
@@ -73,10 +74,28 @@ class Tile:
     worst_rtt_ms: float | None = None
     worst_device: str = ""
     jobs_running: int | None = None
-    alarms_active: int = 0
+    alarms_active: int = 0  # raised and not cleared, acknowledged or not
+    alarms_acked: int = 0  # of those, acknowledged (someone is on it; still active)
     target: Target = Target("streams")
     updated: float | None = None
     error: str = ""
+
+    @property
+    def alarm_summary(self) -> str:
+        """What is active and what of it is acknowledged, in words."""
+        n, acked = self.alarms_active, self.alarms_acked
+        if not n:
+            return "no active alarms"
+        if not acked:
+            return f"{plural(n, 'active alarm')} (unacknowledged)"
+        if acked == n:
+            return f"{plural(n, 'active alarm')} (acknowledged)"
+        return f"{plural(n, 'active alarm')} ({n - acked} unacknowledged, {acked} acknowledged)"
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 active alarm``, ``2 active alarms``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 _SEV = {Severity.critical: 0, Severity.major: 1, Severity.minor: 2, Severity.warning: 3}
@@ -110,6 +129,7 @@ def summarize(url: str, name: str, snap: FlypackSnapshot | None, now: float,
             tile.streams_ok += 1
     active = [a for a in snap.alarms or [] if a.active]
     tile.alarms_active = len(active)
+    tile.alarms_acked = sum(1 for a in active if a.acked_at is not None)
     tile.level, tile.headline, tile.target = _worst(snap, active)
     if error or now - snap.t > STALE_AFTER_S:
         tile.error = error
@@ -145,7 +165,27 @@ def _worst(snap: FlypackSnapshot, active: list[Alarm]) -> tuple[Level, str, Targ
     if unacked:
         a = unacked[0]
         return Level.warning, f"{a.severity.value}: {a.message}", Target("alarms", a.id)
+    acked = sorted((a for a in active if a.acked_at is not None),
+                   key=lambda a: (_SEV[a.severity], -a.raised_at))
+    if acked:  # known and taken care of, but not over: never "all OK"
+        a = acked[0]
+        return (Level.ok, f"{plural(len(acked), 'acknowledged alarm')} still active — "
+                f"{a.severity.value}: {a.message}", Target("alarms", a.id))
     return Level.ok, "all OK", Target("streams")
+
+
+def still_a_problem(snap: FlypackSnapshot, tab: str, item: str | int | None) -> bool:
+    """Is what a tap opened at (an alarm, a stream, a device) still a problem? An alarm stays
+    one until it clears (acknowledged or not), a stream while in alarm, a device while down or
+    degraded; a newer or worse problem elsewhere does not end it."""
+    if tab == "alarms":
+        return any(a.id == item and a.active for a in snap.alarms or [])
+    if tab == "streams":
+        return any(s.id == item and s.state == "alarm" for s in snap.streams or [])
+    if tab == "devices":
+        return any(d.id == item and device_state(d) in (DeviceState.down, DeviceState.degraded)
+                   for d in snap.devices)
+    return False
 
 
 def order_tiles(tiles: list[Tile]) -> list[Tile]:

@@ -19,6 +19,8 @@ from desktop.ui.qt import (
 )
 from desktop.ui.theme import GAP
 
+CARD_WIDTH = 760
+
 
 class AddFlypackView(QWidget):
     check_requested = Signal(str)  # url
@@ -31,13 +33,24 @@ class AddFlypackView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(GAP * 4, GAP * 2, GAP * 4, GAP * 2)
         card = QWidget()
-        card.setMaximumWidth(760)
+        card.setObjectName("addCard")
+        card.setMaximumWidth(CARD_WIDTH)
         col = QVBoxLayout(card)
+        col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(GAP)
+        head = QHBoxLayout()  # the way back, on every step
+        head.setSpacing(GAP * 2)
+        self.back = QPushButton("◀ Fleet")
+        self.back.setAccessibleName("Back to the fleet overview")
+        self.back.setToolTip("Back to the fleet overview (nothing is added)")
+        self.back.clicked.connect(self.cancel_requested)
+        head.addWidget(self.back)
         self.title = QLabel("Add a flypack")
         self.title.setObjectName("title")
-        col.addWidget(self.title)
+        head.addWidget(self.title, 1)
+        col.addLayout(head)
         row = QHBoxLayout()
+        row.setSpacing(GAP)
         self.url = fields.url_edit()
         self.check = QPushButton("Connect")
         self.check.clicked.connect(lambda: self.check_requested.emit(self.url.text().strip()))
@@ -73,28 +86,37 @@ class AddFlypackView(QWidget):
         form = QFormLayout(self.login)
         form.setSpacing(GAP)
         form.setContentsMargins(0, 0, 0, 0)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.user = fields.user_edit()
         self.password = fields.password_edit()
         self.remember = QCheckBox("Remember me on this laptop (system keyring)")
         self.remember.setChecked(True)
-        form.addRow("User", self.user)
-        form.addRow("Password", self.password)
-        form.addRow("", self.remember)
-        lrow = QHBoxLayout()
+        self.keyring_note = QLabel("")  # why only for this session (no secure keyring)
+        self.keyring_note.setObjectName("muted")
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.hide()
+        form.addRow(fields.form_label("User"), self.user)
+        form.addRow(fields.form_label("Password"), self.password)
+        keep = QWidget()  # the choice and, without a keyring, why it lasts this session only
+        keep_col = QVBoxLayout(keep)
+        keep_col.setContentsMargins(0, 0, 0, 0)
+        keep_col.setSpacing(0)
+        keep_col.addWidget(self.remember)
+        keep_col.addWidget(self.keyring_note)
+        form.addRow("", keep)
         self.login_button = QPushButton("Log in")
         self.login_button.setObjectName("primary")
         self.login_button.clicked.connect(self._login)
         self.password.returnPressed.connect(self._login)
-        self.back = QPushButton("◀ Back to the fleet")
-        self.back.setAccessibleName("Back to the fleet overview")
-        self.back.clicked.connect(self.cancel_requested)
-        lrow.addWidget(self.login_button)
-        lrow.addWidget(self.back)
-        form.addRow(lrow)
+        form.addRow("", self.login_button)
         col.addWidget(self.login)
         self.message = fields.status_label("Status")
         col.addWidget(self.message)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        centre = QHBoxLayout()  # up to CARD_WIDTH wide, centred; narrower on a small screen
+        centre.addStretch(1)
+        centre.addWidget(card, 10)
+        centre.addStretch(1)
+        outer.addLayout(centre)
         outer.addStretch(1)
         self.reset()
 
@@ -115,10 +137,15 @@ class AddFlypackView(QWidget):
     def set_keyring(self, persistent: bool, problem: str | None) -> None:
         if persistent:
             self.remember.setText("Remember me on this laptop (system keyring)")
-        else:
-            self.remember.setText("Remember for this session only (memory; no secure keyring: "
-                                  f"{problem})")
-            self.remember.setChecked(True)
+            self.keyring_note.hide()
+            return
+        self.remember.setText("Remember for this session only (in memory)")
+        self.remember.setChecked(True)
+        why = (problem or "no secure keyring is available").rstrip(".")
+        self.keyring_note.setText(f"{why[:1].upper()}{why[1:]}: the login is forgotten "
+                                  "when the app closes.")
+        self.remember.setToolTip(self.keyring_note.text())
+        self.keyring_note.show()
 
     def show_fingerprint(self, url: str, fp: str) -> None:
         self.cert_text.setText(

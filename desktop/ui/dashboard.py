@@ -19,7 +19,9 @@ from desktop.ui.qt import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QResizeEvent,
     QSize,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -33,6 +35,32 @@ from desktop.ui.theme import GAP, Icons, Theme
 from server_agent.contract import DeviceRole, DeviceState
 
 TABS = ("streams", "devices", "jobs", "alarms")
+
+
+class ElidedLabel(QLabel):
+    """One line that takes the room it is given and elides the rest; the full text is in its
+    tooltip (one tap away) and its accessible description."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self.full = text
+        self.setToolTip(text)
+        self.setAccessibleDescription(text)
+        self._elide()
+
+    def _elide(self) -> None:
+        room = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight, room)
+        if shown != self.text():
+            self.setText(shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
 
 
 class Dashboard(QWidget):
@@ -67,7 +95,14 @@ class Dashboard(QWidget):
         bar.addSpacing(GAP * 2)
         bar.addWidget(self.link_icon)
         bar.addWidget(self.link_label)
-        bar.addStretch(1)
+        # why the dashboard opened where it did: in the bar, so the tabs never move under a
+        # finger when it appears or goes (the banner below would push them down)
+        self.context = ElidedLabel()
+        self.context.setObjectName("context")
+        self.context.setAccessibleName("Opened at")
+        self.context_target: object | None = None
+        bar.addSpacing(GAP)
+        bar.addWidget(self.context, 1)
         self.user_label = QLabel("")
         self.user_label.setObjectName("muted")
         bar.addWidget(self.user_label)
@@ -164,6 +199,16 @@ class Dashboard(QWidget):
         self.tabs.setCurrentIndex(TABS.index(name))
         if name == "devices":
             self.device_stack.setCurrentIndex(0)
+
+    def show_context(self, text: str, target: object = None) -> None:
+        """Say why the dashboard opened here (``target``: what the note is about, so that
+        the fleet window can take it away when that problem is gone)."""
+        self.context_target = target
+        self.context.set_full_text(text)
+
+    def clear_context(self) -> None:
+        self.context_target = None
+        self.context.set_full_text("")
 
     def open_device(self, device_id: str) -> bool:
         i = self.board.index_of(device_id)

@@ -96,6 +96,8 @@ class DeviceTableModel(FlatTableModel):
 
     def _tooltip(self, row: DeviceRow) -> str:
         lines = [f"{row.device.name} ({row.device.address})"]
+        if row.device.vendor or row.device.model:  # the Vendor column elides a long model
+            lines.append(self._text(row, COL_VENDOR))
         for name, p in row.probes.items():
             up = "up" if p.up else "down" if p.up is False else "no result"
             lines.append(f"{name}: {up}, RTT {fmt.ms(p.rtt_ms)} ms, "

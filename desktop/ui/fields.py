@@ -4,6 +4,7 @@ password (never echoed), and the status line under them."""
 from __future__ import annotations
 
 from desktop.ui.qt import QLabel, QLineEdit, Qt
+from desktop.ui.theme import TOUCH
 
 URL_HINT = "https://flypack-01:8443"
 
@@ -36,4 +37,12 @@ def status_label(name: str) -> QLabel:
     lab.setWordWrap(True)
     lab.setAccessibleName(name)
     lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return lab
+
+
+def form_label(text: str) -> QLabel:
+    """A form row's label, centred on its 48 px touch field (not stuck to the field's top)."""
+    lab = QLabel(text)
+    lab.setMinimumHeight(TOUCH)
+    lab.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     return lab

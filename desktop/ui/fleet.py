@@ -33,7 +33,7 @@ from desktop.client import (
     normalize_url,
     take_snapshot,
 )
-from desktop.model.overview import FlypackSnapshot, Target, Tile, summarize
+from desktop.model.overview import FlypackSnapshot, Target, Tile, still_a_problem, summarize
 from desktop.ui import theme as themes
 from desktop.ui.addflypack import AddFlypackView
 from desktop.ui.errors import run_op
@@ -66,6 +66,11 @@ class Member:
     def tile(self, now: float) -> Tile:
         return summarize(self.entry.url, self.entry.name or self.entry.url, self.snapshot, now,
                          self.error, self.logged_in)
+
+
+def _place(t: Target) -> tuple[str, str | int | None]:
+    """Where a target points (its wording may change while the problem stays)."""
+    return t.tab, t.item
 
 
 class FleetWindow(QMainWindow):
@@ -180,6 +185,11 @@ class FleetWindow(QMainWindow):
     def refresh_tiles(self) -> None:
         now = time.time()
         self.overview.set_tiles([m.tile(now) for m in self.members.values()])
+        for m in self.members.values():  # "most severe problem: …" goes when it is over
+            d, snap = m.dashboard, m.snapshot
+            if d is not None and isinstance(d.context_target, tuple) and snap is not None \
+                    and not m.error and not still_a_problem(snap, *d.context_target):
+                d.clear_context()
 
     async def shutdown(self) -> None:
         """Stop polls, sessions and clients; each step bounded so closing never hangs."""
@@ -325,6 +335,7 @@ class FleetWindow(QMainWindow):
 
     async def go_to(self, d: Dashboard, target: Target, wait_s: float = 8.0) -> bool:
         """Show ``target`` (waiting for the first data of a fresh dashboard)."""
+        d.clear_context()
         d.show_tab(target.tab if target.tab != "login" else "streams")
         if target.item is None:
             return True
@@ -336,8 +347,8 @@ class FleetWindow(QMainWindow):
                 (target.tab == "devices" and d.open_device(str(target.item)))
             if done:
                 if target.why:
-                    d.banner.show_message(f"opened at the most severe problem: {target.why}",
-                                          "info")
+                    d.show_context(f"Most severe problem: {target.why}",
+                                   _place(target))
                 return True
             await asyncio.sleep(0.2)
         return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 from desktop.ui import fields
 from desktop.ui.qt import (
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     Qt,
@@ -47,9 +48,9 @@ class LoginView(QWidget):
         self.url = fields.url_edit(url)
         self.user = fields.user_edit(user)
         self.password = fields.password_edit()
-        form.addRow("Agent", self.url)
-        form.addRow("User", self.user)
-        form.addRow("Password", self.password)
+        form.addRow(fields.form_label("Agent"), self.url)
+        form.addRow(fields.form_label("User"), self.user)
+        form.addRow(fields.form_label("Password"), self.password)
         col.addLayout(form)
 
         self.button = QPushButton("Log in")
@@ -63,7 +64,11 @@ class LoginView(QWidget):
         self.message = fields.status_label("Login status")
         col.addWidget(self.message)
 
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        centre = QHBoxLayout()  # up to the card's maximum, centred; narrower on a small screen
+        centre.addStretch(1)
+        centre.addWidget(card, 10)
+        centre.addStretch(1)
+        outer.addLayout(centre)
         outer.addStretch(2)
 
     def focus_first_empty(self) -> None:

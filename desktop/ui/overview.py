@@ -5,16 +5,20 @@ flypack's dashboard at its most severe problem (``tile_tapped``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from desktop.model import fmt
-from desktop.model.overview import Level, Tile, order_tiles
+from desktop.model.overview import Level, Tile, order_tiles, plural
 from desktop.ui.qt import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QResizeEvent,
     QScrollArea,
     QSize,
     QSizePolicy,
+    Qt,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -32,29 +36,53 @@ _WORD = {Level.ok: "OK", Level.unknown: "NOT CONNECTED", Level.warning: "WARNING
          Level.critical: "PROBLEM"}
 
 
-HEAD_CHARS = 56  # a tile is ~600 px wide at 1366 px; the sunlight theme's bold font is wider
-
-
-def tile_text(t: Tile, now: float | None = None) -> str:
-    """Short lines (a push button cannot elide): no line may run past the tile's edge."""
-    def cut(text: str) -> str:
-        return text if len(text) <= HEAD_CHARS else text[:HEAD_CHARS - 1] + "…"
-
-    lines = [f"{t.name}   —   {_WORD[t.level]}", cut(t.headline)]
+def tile_lines(t: Tile, now: float | None = None) -> list[str]:
+    """The tile's lines, in full (the button fits them to its width: :func:`fit_lines`)."""
+    word = _WORD[t.level]
+    if t.level is Level.ok and t.alarms_acked:
+        word = f"OK, {plural(t.alarms_acked, 'alarm')} acknowledged"
+    lines = [f"{t.name}   —   {word}", t.headline]
     if t.updated is not None:
-        devices = f"devices {t.devices_up} up / {t.devices_down} down"
+        devices = f"devices: {t.devices_up} up, {t.devices_down} down"
         if t.devices_degraded:
-            devices += f" / {t.devices_degraded} degraded"
+            devices += f", {t.devices_degraded} degraded"
         worst = (f"worst RTT {fmt.ms(t.worst_rtt_ms)} ms ({t.worst_device})"
                  if t.worst_rtt_ms is not None else "worst RTT —")
         jobs = ("jobs: n/a" if t.jobs_running is None else
-                f"▶ {t.jobs_running} job running" if t.jobs_running else "no job running")
-        lines += [f"streams {t.streams_ok} ok / {t.streams_alarm} alarm   ·   "
-                  f"{t.alarms_active} active alarms", devices, f"{worst}   ·   {jobs}",
+                f"▶ {plural(t.jobs_running, 'job')} running" if t.jobs_running
+                else "no job running")
+        lines += [f"streams: {t.streams_ok} ok, {t.streams_alarm} in alarm   ·   "
+                  f"{t.alarm_summary}", devices, f"{worst}   ·   {jobs}",
                   f"updated {fmt.ago(t.updated, now)}"]
     elif t.error:
-        lines.append(cut(t.error))
-    return "\n".join(lines)
+        lines.append(t.error)
+    return lines
+
+
+def tile_text(t: Tile, now: float | None = None) -> str:
+    return "\n".join(tile_lines(t, now))
+
+
+def fit_lines(lines: list[str], width: int, advance: Callable[[str], int],
+              elide: Callable[[str, int], str]) -> list[str]:
+    """Lines that fit ``width`` px: the headline (line 2, the alarm or the problem) wraps onto
+    a second line before anything is elided; the rest is elided. The tile's tooltip and
+    accessible name hold the full text."""
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if advance(line) <= width:
+            out.append(line)
+            continue
+        if i == 1:  # the headline: wrap at a word, then elide what is left
+            words, first = line.split(" "), ""
+            while words and advance(f"{first} {words[0]}".strip()) <= width:
+                first = f"{first} {words.pop(0)}".strip()
+            if first and words:
+                rest = " ".join(words)
+                out += [first, rest if advance(rest) <= width else elide(rest, width)]
+                continue
+        out.append(elide(line, width))
+    return out
 
 
 class TileButton(QPushButton):
@@ -64,18 +92,41 @@ class TileButton(QPushButton):
         self.setIconSize(QSize(48, 48))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.tile: Tile | None = None
+        self.lines: list[str] = []
 
     def show_tile(self, t: Tile) -> None:
         self.tile = t
         state, stale = _ICON[t.level]
         self.setIcon(Icons.state(state, stale))
-        self.setText(tile_text(t))
+        self.lines = tile_lines(t)
+        self._fit()
         self.setAccessibleName(f"{t.name}: {_WORD[t.level]} — {t.headline}")
-        self.setToolTip(f"{t.url}\n{t.headline}" + (f"\n{t.error}" if t.error else ""))
+        self.setToolTip("\n".join([t.url, *self.lines[1:]]))
         if self.property("level") != t.level.name:
             self.setProperty("level", t.level.name)
             self.style().unpolish(self)
             self.style().polish(self)
+            self._fit()  # the level's style may change the font
+
+    def _fit(self) -> None:
+        """Set the text fitted to the button's width (measured through its own size hint:
+        icon, padding and border are what the hint adds to the longest line)."""
+        if not self.lines:
+            return
+        fm = self.fontMetrics()
+        full = "\n".join(self.lines)
+        if self.text() != full:
+            self.setText(full)
+        chrome = self.sizeHint().width() - max(fm.horizontalAdvance(x) for x in self.lines)
+        fitted = "\n".join(fit_lines(
+            self.lines, self.width() - chrome, fm.horizontalAdvance,
+            lambda text, w: fm.elidedText(text, Qt.TextElideMode.ElideRight, w)))
+        if fitted != self.text():
+            self.setText(fitted)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
 
 
 class OverviewView(QWidget):
@@ -137,8 +188,9 @@ class OverviewView(QWidget):
         self.grid.setRowStretch(len(ordered) // self.columns + 1, 1)
         self.empty.setVisible(not ordered)
         bad = sum(1 for t in ordered if t.level >= Level.stale)
-        self.summary.setText(f"{len(ordered)} flypacks — {bad} need attention" if ordered
-                             else "")
+        need = "none needs attention" if not bad else \
+            f"{bad} needs attention" if bad == 1 else f"{bad} need attention"
+        self.summary.setText(f"{plural(len(ordered), 'flypack')} — {need}" if ordered else "")
 
     def _tapped(self, b: TileButton) -> None:
         if b.tile is not None:

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QCloseEvent,
     QColor,
     QFont,
+    QFontMetrics,
     QIcon,
     QImage,
     QKeySequence,
@@ -39,6 +40,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QPolygonF,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -96,6 +98,7 @@ __all__ = [
     "QComboBox",
     "QDoubleSpinBox",
     "QFont",
+    "QFontMetrics",
     "QFormLayout",
     "QFrame",
     "QGraphicsView",
@@ -126,6 +129,7 @@ __all__ = [
     "QPolygonF",
     "QPushButton",
     "QRectF",
+    "QResizeEvent",
     "QScrollArea",
     "QScroller",
     "QSize",

@@ -149,7 +149,7 @@ async def take(w: FleetWindow, url: str, user: str, password: str, out: Path,
     await wait_for(lambda: live_ready(d), limit_s,
                    "live data (a device with an RTT and a plot with points); "
                    "does the agent probe any device?")
-    d.banner.hide()  # the "opened at the most severe problem" note: not part of the screens
+    d.clear_context()  # the "opened at the most severe problem" note: not part of the screens
     await asyncio.sleep(settle)  # a few more points and the alarm poll
 
     shown["streams"] = await streams_with_path(d, limit_s)

@@ -306,7 +306,8 @@ class ProvisionWizard(QWidget):
     def _to_review(self) -> None:
         s = self.settings_page.check()
         if s is None:
-            self.fail(f"{self.settings_page.problem_count} setting(s) need a change: see the "
+            n = self.settings_page.problem_count
+            self.fail(f"{n} setting{'s need' if n != 1 else ' needs'} a change: see the "
                       "messages under the fields")
             return
         assert self.target is not None

@@ -25,7 +25,7 @@ from desktop.model.overview import Level
 from desktop.model.streams import has_srt
 from desktop.ui import theme
 from desktop.ui.fleet import FleetWindow
-from desktop.ui.qt import QApplication, QSpinBox, Qt, QWidget
+from desktop.ui.qt import QApplication, QPoint, QSpinBox, Qt, QWidget
 from desktop.ui.touch import touch_problems
 from tests.e2e.fleet_support import TlsAgent, make_cert, run_loop, shot, tls_sim_agent, until
 from tests.support import PASSWORDS, AgentProc, agent_process, free_port
@@ -153,7 +153,10 @@ def test_fleet_desktop_end_to_end(qtbot: QtBot, qapp: QApplication, agent: TlsAg
         await until(lambda: d.tabs.currentIndex() == ("streams", "devices", "jobs",
                                                       "alarms").index(target.tab), 10,
                     f"the {target.tab} tab")
-        await until(lambda: "most severe" in d.banner.text, 10, "the drill-down note")
+        tabs_at = d.tabs.tabBar().mapTo(w, QPoint(0, 0)).y()
+        await until(lambda: "most severe" in d.context.full.lower(), 10, "the drill-down note")
+        await asyncio.sleep(0.3)  # laid out: the note sits in the top bar, the tabs stay
+        assert d.tabs.tabBar().mapTo(w, QPoint(0, 0)).y() == tabs_at
         assert m.session is not None
         await until(lambda: m.session is not None
                     and m.session.stream.status.state is LinkState.up, 15, "the live link")
