@@ -1,15 +1,18 @@
 """Helpers for the jobs tests and benchmark: a job dir the playbook user can reach, an agent
-in-process with the simulated segment, a real sshd on 127.0.0.1 with key auth."""
+in-process with the simulated segment, a real sshd on 127.0.0.1 with key auth, and a copy of
+the repository with its venv inside a 0700 "home" (issue 14)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,14 @@ from server_agent.app import create_app
 from server_agent.config import parse_config
 from server_agent.contract import Role
 from server_agent.runtime import Services, build_services
-from tests.support import PASSWORDS, free_port, require_binary, stop_process, wait_port
+from tests.support import (
+    PASSWORDS,
+    ROOT,
+    free_port,
+    require_binary,
+    stop_process,
+    wait_port,
+)
 
 SLEEP_CATALOG = """
 playbooks:
@@ -150,3 +160,70 @@ def sshd(tmp: Path, password_auth: bool = False) -> Iterator[tuple[int, str]]:
     finally:
         stop_process(proc)
         log.close()
+
+
+# --- a clone and its venv in a 0700 home ----------------------------------------------------
+
+@dataclass(frozen=True)
+class HomeCopy:
+    home: Path  # 0700, owned by the agent's user: nobody else can enter it
+    repo: Path  # <home>/flypack: server_agent/ and playbooks/ (what the agent runs)
+    python: Path  # <repo>/.venv/bin/python
+
+    def agent(self, *args: str) -> list[str]:
+        """argv of ``flypack-agent ARGS`` from this copy (the venv's script, by its python)."""
+        return [str(self.python), str(self.python.with_name("flypack-agent")), *args]
+
+
+def _rewrite(path: Path, old: str, new: str) -> None:
+    """Replace text in a hard-linked file without touching the original: a new inode."""
+    text = path.read_text()
+    if old in text:
+        path.unlink()
+        path.write_text(text.replace(old, new))
+
+
+def home_copy(parent: Path, *, owner: tuple[int, int] | None = None,
+              base_python: str | None = None) -> HomeCopy:
+    """The repository's code and playbooks and the running venv, under ``parent/home`` (0700),
+    as a clone in root's (or a user's) home has them.
+
+    The venv is ``cp -al`` (hard links: a second, instant; every file keeps its inode, owner
+    and mode, so only the path decides who reaches it); its editable-install finder is
+    rewritten to the copy's source. ``owner``: the home and every directory in it belong to
+    that (uid, gid) (files stay root's, world-readable, as the venv has them). ``base_python``:
+    the venv's interpreter is re-pointed there (a user cannot run root's pyenv build)."""
+    home = parent / "home"
+    home.mkdir(mode=0o700)
+    repo = home / "flypack"
+    repo.mkdir()
+    for name in ("server_agent", "playbooks", "desktop", "scripts"):
+        shutil.copytree(ROOT / name, repo / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    venv = repo / ".venv"
+    subprocess.run(["cp", "-al", sys.prefix, str(venv)], check=True)
+    for site_dir in venv.glob("lib/python*/site-packages"):
+        for f in [*site_dir.glob("__editable__*"), *site_dir.glob("*.pth")]:
+            _rewrite(f, str(ROOT), str(repo))
+    if base_python is not None:
+        for link in (venv / "bin").iterdir():
+            if link.is_symlink() and link.name.startswith("python"):
+                link.unlink()
+                link.symlink_to(base_python)
+        cfg = venv / "pyvenv.cfg"
+        lines = [f"home = {Path(base_python).parent}" if ln.startswith("home =") else ln
+                 for ln in cfg.read_text().splitlines()]
+        cfg.unlink()
+        cfg.write_text("\n".join(lines) + "\n")
+    if owner is not None:
+        for dirpath, dirnames, filenames in os.walk(home):
+            os.chown(dirpath, *owner)
+            for n in filenames:  # the files written here, not the hard links
+                made = os.path.join(dirpath, n)
+                if os.lstat(made).st_nlink == 1:
+                    os.chown(made, *owner, follow_symlinks=False)
+            for n in dirnames:
+                if os.path.islink(os.path.join(dirpath, n)):
+                    os.chown(os.path.join(dirpath, n), *owner, follow_symlinks=False)
+    os.chmod(home, 0o700)
+    return HomeCopy(home, repo, venv / "bin" / "python")

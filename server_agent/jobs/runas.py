@@ -5,7 +5,8 @@ default ``flypack-jobs``). If that user does not exist the agent creates it with
 --system`` (no home, no login shell, own group): a user of its own, rather than ``nobody``,
 which other daemons share, so that files it owns and processes it runs are attributable and
 nothing else can signal them. An existing user is used only if it is not uid 0. When the agent
-is not root, ansible runs as the agent's own user.
+is not root, ansible runs as the agent's own user. Whether that user can reach what a job
+needs, and what happens when it cannot, is :mod:`server_agent.jobs.reach`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import pwd
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -54,51 +56,49 @@ def resolve_run_user(name: str) -> RunUser | None:
     return RunUser(name, pw.pw_uid, pw.pw_gid)
 
 
+def can_enter(st: os.stat_result, user: RunUser) -> bool:
+    """POSIX search permission on a directory for ``user`` (no supplementary groups: the
+    sandbox clears them). The first class that matches decides, as in the kernel."""
+    if user.uid == 0:
+        return True
+    if st.st_uid == user.uid:
+        return bool(st.st_mode & stat.S_IXUSR)
+    if st.st_gid == user.gid:
+        return bool(st.st_mode & stat.S_IXGRP)
+    return bool(st.st_mode & stat.S_IXOTH)
+
+
+def blocked_at(path: Path, user: RunUser) -> tuple[Path, int] | None:
+    """The first existing directory on the way to ``path`` (``path`` included if it is a
+    directory) that ``user`` cannot enter, with its mode; None if nothing blocks (a missing
+    part is created later by the agent, with a mode it chooses)."""
+    path = Path(os.path.abspath(path))
+    for d in [*reversed(path.parents), path]:
+        try:
+            st = d.stat()
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return d, 0
+        if stat.S_ISDIR(st.st_mode) and not can_enter(st, user):
+            return d, stat.S_IMODE(st.st_mode)
+    return None
+
+
+def why_blocked(path: Path, user: RunUser) -> str:
+    """``"'flypack-jobs' cannot enter /root (mode 0700)"``, or "" if nothing blocks."""
+    hit = blocked_at(path, user)
+    return "" if hit is None else f"{user.name!r} cannot enter {hit[0]} (mode {hit[1]:04o})"
+
+
 def check_reachable(path: Path, user: RunUser | None) -> None:
-    """Every parent of the job dir must be traversable by the run user."""
+    """Every directory on the way to the job dir must be enterable by the run user."""
     if user is None:
         return
-    for parent in [path, *path.parents]:
-        st = parent.stat()
-        if st.st_uid == user.uid:
-            continue
-        if not st.st_mode & 0o001 and not (st.st_gid == user.gid and st.st_mode & 0o010):
-            raise SandboxError(
-                f"the playbook user {user.name!r} cannot enter {parent} (mode "
-                f"{oct(st.st_mode & 0o777)})",
-                f"chmod o+x {parent}, or set [jobs] work_dir to a folder it can reach")
-
-
-def _reachable(path: Path, user: RunUser) -> bool:
-    try:
-        check_reachable(path.parent, user)
-    except SandboxError:
-        return False
-    mode = path.stat().st_mode
-    return bool(mode & 0o001 or (path.stat().st_gid == user.gid and mode & 0o010))
-
-
-def choose_python(user: RunUser | None) -> tuple[str, str | None]:
-    """The interpreter for ansible-playbook and, if it is not the venv's own, a PYTHONPATH.
-
-    The venv's interpreter may live where the playbook user cannot go (a pyenv build under
-    /root): then the system's python of the same version runs ansible with the venv's
-    site-packages on PYTHONPATH.
-    """
-    own = Path(os.path.realpath(sys.executable))
-    if user is None or _reachable(own, user):
-        return sys.executable, None
-    ver = f"{sys.version_info.major}.{sys.version_info.minor}"
-    alt = Path(f"/usr/bin/python{ver}")
-    if alt.exists() and _reachable(Path(os.path.realpath(alt)), user):
-        import site
-
-        return str(alt), os.pathsep.join(site.getsitepackages())
-    raise SandboxError(
-        f"the playbook user {user.name!r} cannot run the agent's python ({own}) and there is "
-        f"no /usr/bin/python{ver}",
-        "install the agent into a venv built from the system's python3, or make the "
-        "interpreter reachable for that user")
+    if why := why_blocked(path, user):
+        raise SandboxError(f"the playbook user {why}",
+                           "unset [jobs] work_dir (the agent then picks a folder it can "
+                           "reach) or set it to one; see docs/jobs.md")
 
 
 def chown_tree(root: Path, user: RunUser | None) -> None:
@@ -111,18 +111,21 @@ def chown_tree(root: Path, user: RunUser | None) -> None:
 
 
 def write_launcher(bin_dir: Path, user: RunUser | None, memory_mb: int, cpu_s: int,
-                   pidfile: Path, prefix: tuple[str, ...] = ()) -> Path:
+                   pidfile: Path, prefix: tuple[str, ...] = (), python: str | None = None,
+                   playbook_bin: str | None = None) -> Path:
     """The 'binary' ansible-runner starts: [``prefix``: the systemd scope, see
-    :mod:`server_agent.jobs.limits`] the sandbox module, then ansible-playbook."""
+    :mod:`server_agent.jobs.limits`] the sandbox module (run by the agent's own python, as
+    root), then ``python playbook_bin`` (the planned runtime, see
+    :mod:`server_agent.jobs.reach`; default: the venv's) as ``user``."""
     bin_dir.mkdir(parents=True, exist_ok=True)
-    playbook_bin = Path(sys.executable).with_name("ansible-playbook")
-    python, _ = choose_python(user)
+    python = python or sys.executable
+    playbook_bin = playbook_bin or str(Path(sys.executable).with_name("ansible-playbook"))
     args = [*prefix, sys.executable, "-m", "server_agent.jobs.sandbox",
             "--as", str(memory_mb * 1024 * 1024), "--cpu", str(cpu_s),
             "--pidfile", str(pidfile)]
     if user is not None:
         args += ["--uid", str(user.uid), "--gid", str(user.gid)]
-    args += ["--", python, str(playbook_bin)]
+    args += ["--", python, playbook_bin]
     path = bin_dir / "ansible-playbook"
     path.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in args) + ' "$@"\n')
     path.chmod(0o755)

@@ -1,6 +1,9 @@
 """JobRunner: one job's private data dir, its Execution, and its events.
 
-Job dir (``[jobs] work_dir/<id>``, owned by the playbook user except ``bin/``)::
+Who runs ansible, with which interpreter, and where the job dirs go is decided once, when the
+queue starts (:meth:`JobRunner.ensure_plan`, :mod:`server_agent.jobs.reach`), and logged.
+
+Job dir (``<work dir>/<id>``, owned by the playbook user except ``bin/``)::
 
     project/     a copy of the catalog folder (playbooks, library/, files/)
     inventory/   hosts.yml (the agent's devices by role) and extra.yml ([jobs] inventory)
@@ -20,6 +23,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +31,14 @@ import yaml
 
 from server_agent.contract import Job, JobEvent, JobStatus
 from server_agent.jobs.catalog import Catalog
+from server_agent.jobs.errors import JobError, SandboxError
 from server_agent.jobs.executor import Execution, RunSpec, kill_job_processes
 from server_agent.jobs.inventory import Inventory, build_inventory
 from server_agent.jobs.limits import plan_limits
+from server_agent.jobs.reach import RunPlan, plan_run
 from server_agent.jobs.runas import (
     RunUser,
     check_reachable,
-    choose_python,
     chown_tree,
     resolve_run_user,
     write_launcher,
@@ -68,15 +73,26 @@ class JobRunner:
         self.bus = bus
         self.credentials = credentials
         self.devices = devices
-        self.work_dir = self.jobs.work_dir or config.agent.state_dir / "jobs"
-        self.backup_dir = self.work_dir / "backups"
+        self.default_work_dir = config.agent.state_dir / "jobs"
+        self.plan: RunPlan | None = None
+        self.plan_error: JobError | None = None
+        self._plan_lock = threading.Lock()
+        self._closed = False
         self._runs: dict[int, Execution] = {}
         self._cancel_by: dict[int, str] = {}
-        self._user: RunUser | None = None
-        self._user_checked = False
         self.limits = plan_limits(self.jobs.memory_limit_mb, self.jobs.cpu_quota_percent,
                                   self.jobs.cgroup_limits)
         log.info("job resource limits: %s (%s)", self.limits.kind, self.limits.reason)
+
+    @property
+    def work_dir(self) -> Path:
+        if self.plan is not None:
+            return self.plan.work_dir
+        return self.jobs.work_dir or self.default_work_dir
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.work_dir / "backups"
 
     def job_dir(self, job_id: int) -> Path:
         return self.work_dir / str(job_id)
@@ -85,11 +101,44 @@ class JobRunner:
         port = self.config.sim.http_port if self.config.sim.enabled else self.jobs.http_port
         return build_inventory(self.devices.targets(), self.jobs.inventory, port)
 
-    def user(self) -> RunUser | None:
-        if not self._user_checked:
-            self._user = resolve_run_user(self.jobs.run_as)
-            self._user_checked = True
-        return self._user
+    def ensure_plan(self) -> RunPlan:
+        """Who runs ansible, with what, where: decided once (blocking: run it on a thread) and
+        logged, with every fallback taken. A plan that cannot be made (the playbook user
+        cannot be created, a configured work_dir it cannot reach) is kept as the error every
+        job then fails with."""
+        with self._plan_lock:
+            return self._ensure_plan()
+
+    def _ensure_plan(self) -> RunPlan:
+        if self.plan is not None:
+            return self.plan
+        if self.plan_error is not None:
+            raise self.plan_error
+        if self._closed:
+            raise SandboxError("the agent is stopping")
+        try:
+            user: RunUser | None = resolve_run_user(self.jobs.run_as)
+            self.plan = plan_run(user, self.default_work_dir, self.jobs.work_dir)
+        except JobError as exc:
+            self.plan_error = exc
+            log.error("jobs cannot run: %s (%s)", exc, exc.hint)
+            raise
+        except Exception as exc:  # an unexpected failure must not be a silent one
+            log.exception("jobs cannot run: planning the playbook runtime failed")
+            self.plan_error = SandboxError(f"planning the playbook runtime failed: {exc}")
+            raise self.plan_error from exc
+        log.info("jobs: %s", self.plan.summary())
+        for note in self.plan.notes:
+            log.warning("jobs: %s", note)
+        return self.plan
+
+    def close(self) -> None:
+        """At agent stop: a temporary work dir (a fallback, see reach) goes with the agent.
+        Blocking (waits for a plan being made, so that none is made after): use a thread."""
+        with self._plan_lock:
+            self._closed = True
+            if self.plan is not None and self.plan.temporary_work_dir:
+                shutil.rmtree(self.plan.work_dir, ignore_errors=True)
 
     def cancel(self, job_id: int, by: str) -> None:
         run = self._runs.get(job_id)
@@ -120,12 +169,13 @@ class JobRunner:
         pb = self.catalog.get(job.playbook)
         if pb is None:
             raise RuntimeError(f"playbook {job.playbook!r} left the catalog")
-        user = self.user()
+        plan = self.ensure_plan()
+        user, rt = plan.user, plan.runtime
         root = self.job_dir(job.id)
         if root.exists():
             shutil.rmtree(root)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.work_dir, 0o711)
+        os.chmod(self.work_dir, 0o711)  # the agent's own dir: enterable, not listable
         self.backup_dir.mkdir(parents=True, exist_ok=True)
         root.mkdir(mode=0o700)
         shutil.copytree(self.catalog.folder, root / "project",
@@ -137,8 +187,7 @@ class JobRunner:
         (root / "artifacts" / "run" / "job_events").mkdir(parents=True)
         inv = self.inventory()
         all_vars = inv.data["all"]["vars"]
-        python, pythonpath = choose_python(user)
-        all_vars["ansible_python_interpreter"] = python
+        all_vars["ansible_python_interpreter"] = rt.python
         known = self.work_dir / "known_hosts"
         known.touch()
         strict = "yes" if self.jobs.ssh_strict_host_keys else "accept-new"
@@ -173,11 +222,11 @@ class JobRunner:
         bin_dir = root / "bin"
         launcher = write_launcher(bin_dir, user, self.jobs.memory_limit_mb,
                                   self.jobs.cpu_limit_s, bin_dir / "ansible.pid",
-                                  self.limits.prefix)
+                                  self.limits.prefix, rt.python, rt.playbook_bin)
         check_reachable(root, user)
-        venv_bin = str(Path(sys.executable).parent)
+        first = rt.bin_dir or str(Path(sys.executable).parent)
         env = {
-            "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
+            "PATH": first + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(root / "home"), "ANSIBLE_LOCAL_TEMP": str(root / "tmp"),
             "ANSIBLE_REMOTE_TEMP": str(root / "tmp"),
             "ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_NOCOLOR": "1",
@@ -185,8 +234,7 @@ class JobRunner:
             "ANSIBLE_DEPRECATION_WARNINGS": "False", "FLYPACK_JOB_DIR": str(root),
             "TMPDIR": str(root / "tmp"),
         }
-        if pythonpath:
-            env["PYTHONPATH"] = pythonpath
+        env.update(rt.env())  # PYTHONPATH, AWX_LIB_DIRECTORY when not the venv's own
         hosts = inv.resolve_limit(job.limit, pb.info.targets)  # never beyond the targets
         return RunSpec(job.id, root, root / "project" / pb.path.name, inventories, hosts,
                        int(pb.info.timeout_s), launcher, self.jobs.forks, env)
@@ -230,6 +278,9 @@ class JobRunner:
         by = self._cancel_by.pop(job.id, "")
         if status is JobStatus.canceled and by:
             reason = f"canceled by {by}"
+        note = self.plan.job_note if self.plan is not None else ""
+        if note:  # the sandbox was weaker than designed: say so on every job
+            reason = f"{reason}; {note}" if reason else note
         self.store.finish(job.id, status, reason, outcome.rc, outcome.stats)
 
 

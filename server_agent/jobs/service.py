@@ -140,7 +140,12 @@ class JobService:
     # --- the queue ------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Background task: start queued jobs, at most ``max_concurrent`` at a time."""
+        """Background task: start queued jobs, at most ``max_concurrent`` at a time. First
+        the run plan (who runs ansible, with what, where; logged): a job waits for it."""
+        try:
+            await asyncio.to_thread(self.runner.ensure_plan)
+        except JobError:
+            pass  # logged; every job then fails with it as its reason
         try:
             while True:
                 self._wake.clear()
@@ -181,6 +186,14 @@ class JobService:
             self._ended(job.id)
             self._prune()
             self._wake.set()
+
+    async def close(self) -> None:
+        """At agent stop (after :meth:`run` was cancelled): let the jobs' tasks finish killing
+        their processes, then remove what only this agent run used (a temporary work dir)."""
+        tasks = list(self._active.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=15)
+        await asyncio.to_thread(self.runner.close)
 
     def _ended(self, job_id: int) -> None:
         job = self.store.get(job_id)

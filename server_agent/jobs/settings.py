@@ -19,7 +19,8 @@ class JobsSection(BaseModel):
         default=None, description="Folder with catalog.yml; unset = the playbooks/ shipped "
         "beside the agent")
     work_dir: Path | None = Field(
-        default=None, description="Private data dirs of jobs; unset = <state_dir>/jobs")
+        default=None, description="Private data dirs of jobs; unset = <state_dir>/jobs, or a "
+        "temporary dir when the playbook user cannot reach that (docs/jobs.md); set = it must")
     max_concurrent: int = Field(default=2, ge=1, le=16)
     keep_jobs: int = Field(default=200, ge=1, le=100000,
                            description="Finished jobs whose artifacts are kept (oldest pruned)")

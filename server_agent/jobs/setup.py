@@ -32,4 +32,5 @@ def attach_jobs(svc: Services) -> JobService | None:
     svc.jobs = JobService(svc.config, catalog, store, svc.bus, svc.auth, svc.credentials,
                           svc.devices)
     svc.tasks["jobs"] = svc.jobs.run
+    svc.closers.append(svc.jobs.close)
     return svc.jobs

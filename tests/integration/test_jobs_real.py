@@ -222,10 +222,10 @@ def test_incident_snapshot_bundles_capture_metrics_and_log() -> None:
         port = _free_udp()
         stop = threading.Event()
 
-        def send() -> None:  # bounded: at most 400 datagrams, 8 s
+        def send() -> None:  # until the job ended; bounded: at most 6000 datagrams, 120 s
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                end = time.monotonic() + 8
-                for _ in range(400):
+                end = time.monotonic() + 120
+                for _ in range(6000):
                     if stop.is_set() or time.monotonic() > end:
                         return
                     s.sendto(b"\x47" + bytes(187), ("127.0.0.1", port))
