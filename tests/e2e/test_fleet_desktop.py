@@ -30,7 +30,7 @@ from desktop.ui.touch import touch_problems
 from tests.e2e.fleet_support import TlsAgent, make_cert, run_loop, shot, tls_sim_agent, until
 from tests.support import PASSWORDS, AgentProc, agent_process, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]  # two agents, one restarted mid-test
 LEFT = Qt.MouseButton.LeftButton
 
 
