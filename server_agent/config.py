@@ -121,6 +121,11 @@ class ProbesSection(_Table):
     interval_s: float = Field(default=1.0, ge=0.1, le=3600)
     timeout_s: float = Field(default=1.0, ge=0.05, le=30)
     loss_window: int = Field(default=20, ge=2, le=3600, description="Probes in the loss window")
+    starved_lag_ms: float = Field(
+        default=5.0, gt=0, le=10000,
+        description="Event-loop lateness from which the agent counts itself starved; probe "
+                    "samples taken then are held (not learned, judged only on the rest)",
+    )
 
 
 class AlarmsSection(_Table):
@@ -137,6 +142,24 @@ class AlarmsSection(_Table):
     )
     raise_after_s: float = Field(default=3.0, ge=0, le=3600)
     clear_after_s: float = Field(default=5.0, ge=0, le=3600)
+    rollup_min_devices: int = Field(
+        default=4, ge=2, le=100000,
+        description="Devices (of one probe kind) that must be compared at once to see a "
+                    "common cause; fewer, and each device is judged alone",
+    )
+    rollup_share: float = Field(
+        default=0.2, gt=0, le=1,
+        description="Share of those devices answering late at once that raises one agent "
+                    "condition (its host or its own link) instead of an alarm per device",
+    )
+    rollup_window_s: float = Field(
+        default=2.0, gt=0, le=3600,
+        description="'At once': each device's latest RTT within this window is compared",
+    )
+    agent_lag_alarm_ms: float = Field(
+        default=250.0, gt=0, le=60000,
+        description="Event-loop lag of the agent itself, sustained, that raises agent_starved",
+    )
 
     @model_validator(mode="after")
     def _hysteresis(self) -> AlarmsSection:

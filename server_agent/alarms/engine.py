@@ -20,6 +20,18 @@ Correlation along stream paths: :meth:`AlarmEngine.hold_devices` names the devic
 trouble an upstream hop explains (the stream service works that out each second). Their probe
 alarms are held back instead of raised (and active ones are taken back) while that lasts; a
 held alarm whose condition still holds is raised when the device is no longer explained.
+
+The agent's own delays are not the devices' (issue 14): a result taken while the agent was
+starved (``flypack_probe_held_total`` went up, published just before its RTT) is never
+learned into a baseline; it is judged on its RTT minus the part the starvation may account
+for (``flypack_probe_starved_seconds``), and when that rest is within the limit it is held
+(no judgement either way). A delay or loss shared by many devices at once
+(:mod:`server_agent.alarms.common`) is discounted before a device is judged, and when a share
+of the devices is over its limit at once one ``rtt_common/agent/<kind>`` (or
+``loss_common/agent/<kind>``) condition names the common cause (the agent's host or its own
+link) instead of an alarm per device.
+The agent's own event-loop lag (``flypack_agent_loop_lag_seconds``), sustained above
+``agent_lag_alarm_ms``, raises ``agent_starved/agent/loop``.
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from server_agent.alarms import metric_defs as am
+from server_agent.alarms.common import CommonMode
 from server_agent.alarms.errors import AlarmNotFound
 from server_agent.alarms.rules import Baseline, Streak, Sustained, Transition
 from server_agent.alarms.store import AlarmStore
@@ -47,6 +60,9 @@ PUBLISH_EVERY_S = 5.0
 BUDGET_REFRESH_S = 10.0
 SEVERITY = {"unreachable": Severity.critical, "loss": Severity.major,
             "rtt_deviation": Severity.minor, "rtt_budget": Severity.major}
+AGENT_SEVERITY = {"rtt_common": Severity.minor, "loss_common": Severity.major,
+                  "agent_starved": Severity.warning}
+AGENT_STARVED_KEY = "agent_starved/agent/loop"
 
 
 @dataclass(slots=True, eq=False)
@@ -60,6 +76,9 @@ class _Subject:
     baseline: Baseline
     post_outage: bool = False
     last_loss: float | None = None
+    starved_ms: float = 0.0  # of the RTT sample that comes next: what the agent may explain
+    held_total: float = 0.0
+    held: bool = False  # the RTT sample that comes next was taken while the agent starved
 
     def key(self, rule: str) -> str:
         return f"{rule}/{self.device}/{self.probe}"
@@ -93,8 +112,17 @@ class AlarmEngine:
         self._handlers: dict[str, Callable[[_Subject, float, float | None], None]] = {
             pm.PROBE_UP.name: self._on_up,
             pm.PROBE_LOSS.name: self._on_loss,
+            pm.PROBE_HELD.name: self._on_held,
+            pm.PROBE_STARVED.name: self._on_starved,
             pm.PROBE_RTT.name: self._on_rtt,
         }
+        c = config
+        self.common = CommonMode(c.rollup_window_s, c.rollup_min_devices, c.rollup_share)
+        self.common_loss = CommonMode(c.rollup_window_s, c.rollup_min_devices, c.rollup_share)
+        self._rollups: dict[str, Sustained] = {}  # "rtt_common/agent/udp" -> its condition
+        self._agent = Sustained(c.raise_after_s, c.clear_after_s,
+                                AGENT_STARVED_KEY in self._active)
+        self.held_samples = 0  # RTT samples held because the agent itself was starved
         bus.add_sample_listener(self.on_sample)
 
     # --- queries and actions (the API calls these) ----------------------------------------
@@ -189,6 +217,8 @@ class AlarmEngine:
     def on_sample(self, s: Sample) -> None:
         handler = self._handlers.get(s.series)
         if handler is None:
+            if s.series == pm.AGENT_LOOP_LAG.name and s.v is not None:
+                self._on_loop_lag(s.t, s.v)
             return
         try:
             device = probe = None
@@ -259,36 +289,101 @@ class AlarmEngine:
             else:
                 bad = False  # the outage's losses are still leaving the window
         sub.last_loss = v
+        kind = sub.probe.partition(":")[0]
+        self.common_loss.add(kind, sub.device, t, v, bad)
+        shared = self.common_loss.excess(kind, t)  # loss the host or own link causes now
+        self._judge_common("loss_common", self.common_loss, kind, t)
+        if bad and v - shared <= c.loss_raise_ratio:
+            bad = False  # the others lose as much now: the common condition says it
         self._apply(sub, "loss", sub.loss.update(t, bad, good), t,
                     f"{sub.device} loses {v:.0%} of its {sub.probe} probes "
                     f"(alarm above {c.loss_raise_ratio:.0%})", v)
 
+    def _on_held(self, sub: _Subject, t: float, v: float | None) -> None:
+        if v is not None:
+            sub.held = v > sub.held_total
+            sub.held_total = v
+
+    def _on_starved(self, sub: _Subject, t: float, v: float | None) -> None:
+        sub.starved_ms = 0.0 if v is None else v * 1000.0
+
     def _on_rtt(self, sub: _Subject, t: float, v: float | None) -> None:
+        starved, sub.starved_ms = sub.starved_ms, 0.0
+        held, sub.held = sub.held, False
         if v is not None:
             ms = v * 1000.0
-            self._judge_deviation(sub, t, ms)
+            self._judge_deviation(sub, t, ms, starved, held)
             budget = self._budget(sub.device)
             if budget is not None:
-                over = ms > budget
-                self._apply(sub, "rtt_budget", sub.budget.update(t, over, not over), t,
-                            f"{sub.device} answers {sub.probe} in {ms:.1f} ms, over its "
-                            f"{budget:g} ms budget", ms)
+                over = ms - starved > budget
+                if starved and not over:  # held: the starvation may explain it
+                    sub.budget.hold()
+                else:
+                    self._apply(sub, "rtt_budget", sub.budget.update(t, over, not over), t,
+                                f"{sub.device} answers {sub.probe} in {ms:.1f} ms, over its "
+                                f"{budget:g} ms budget", ms)
         self._show_baseline(sub)
 
-    def _judge_deviation(self, sub: _Subject, t: float, ms: float) -> None:
+    def _judge_deviation(self, sub: _Subject, t: float, ms: float, starved: float,
+                         held: bool) -> None:
         base = sub.baseline
+        if held:
+            self.held_samples += 1
         if not base.learned:
-            base.learn(ms)
+            if not held:
+                base.learn(ms)
             return
         c = self.cfg
+        kind = sub.probe.partition(":")[0]
         limit = base.limit(c.rtt_deviation_factor, c.rtt_deviation_min_ms)
-        over = ms > limit
+        own = ms - starved  # what the agent's own starvation cannot explain
+        self.common.add(kind, sub.device, t, own - base.mean, own > limit)
+        common = self.common.excess(kind, t)
+        over = own - common > limit
+        rolled_up = self._judge_common("rtt_common", self.common, kind, t)
+        if starved and not over:  # held: says nothing either way
+            sub.deviation.hold()
+            return
         tr = sub.deviation.update(t, over, not over)
+        shared = f", {common:.1f} ms of it shared by other devices now" if common >= 0.05 else ""
         self._apply(sub, "rtt_deviation", tr, t,
-                    f"{sub.device} answers {sub.probe} in {ms:.1f} ms; its usual is "
+                    f"{sub.device} answers {sub.probe} in {ms:.1f} ms{shared}; its usual is "
                     f"{base.mean:.1f} ms ± {base.dev:.1f} ms (alarm above {limit:.1f} ms)", ms)
-        if not over and not sub.deviation.active:
-            base.learn(ms)  # adapt slowly, and only to normal samples while not alarmed
+        if ms <= limit and not held and not rolled_up and not sub.deviation.active:
+            base.learn(ms)  # adapt slowly, only to normal samples of an agent that was not busy
+
+    def _judge_common(self, rule: str, common: CommonMode, kind: str, t: float) -> bool:
+        """The roll-up: one condition when many devices of ``kind`` are off at once."""
+        key = f"{rule}/agent/{kind}"
+        cond = self._rollups.get(key)
+        if cond is None:
+            c = self.cfg
+            cond = self._rollups[key] = Sustained(c.raise_after_s, c.clear_after_s,
+                                                  key in self._active)
+        bad = common.rolled_up(kind, t)
+        tr = cond.update(t, bad, not bad)
+        if tr == "raise":
+            n_over, n = common.over(kind, t)
+            what = "answer {} probes late" if rule == "rtt_common" else "lose {} probes"
+            self.raise_alarm(key, rule, AGENT_SEVERITY[rule],
+                             f"{n_over} of {n} devices {what.format(kind)} at once: the common "
+                             "cause is the agent's host or its own link, not the devices", t,
+                             value=float(n_over))
+        elif tr == "clear":
+            self.clear_alarm(key, t)
+        return bad or cond.active
+
+    def _on_loop_lag(self, t: float, lag_s: float) -> None:
+        ms = lag_s * 1000.0
+        limit = self.cfg.agent_lag_alarm_ms
+        tr = self._agent.update(t, ms >= limit, ms < limit / 2)
+        if tr == "raise":
+            self.raise_alarm(AGENT_STARVED_KEY, "agent_starved", AGENT_SEVERITY["agent_starved"],
+                             f"the agent's own event loop runs up to {ms:.0f} ms late (alarm "
+                             f"above {limit:g} ms): its host is too busy; device RTTs measured "
+                             "meanwhile are held, not judged", t, value=ms)
+        elif tr == "clear":
+            self.clear_alarm(AGENT_STARVED_KEY, t)
 
     def _relearn(self, key: str) -> None:
         # acking an RTT deviation accepts the new RTT as normal: learn the baseline again; the

@@ -16,16 +16,18 @@ Transition = Literal["raise", "clear"] | None
 
 
 class Sustained:
-    __slots__ = ("_since", "active", "clear_after_s", "raise_after_s")
+    __slots__ = ("_held", "_since", "active", "clear_after_s", "raise_after_s")
 
     def __init__(self, raise_after_s: float, clear_after_s: float, active: bool = False) -> None:
         self.raise_after_s = raise_after_s
         self.clear_after_s = clear_after_s
         self.active = active
         self._since: float | None = None
+        self._held = 0  # samples held in a row (see hold)
 
     def update(self, t: float, bad: bool, good: bool) -> Transition:
         """``bad``: the raise condition holds now; ``good``: the clear condition holds now."""
+        self._held = 0
         if not self.active:
             if not bad:
                 self._since = None
@@ -48,6 +50,14 @@ class Sustained:
 
     def reset_timer(self) -> None:
         self._since = None
+
+    def hold(self) -> None:
+        """A sample that says nothing either way (taken while the agent itself starved). A
+        clear keeps waiting (it is no evidence against it). A raise needs the condition all
+        along: one such gap is bridged, two in a row start its wait over."""
+        self._held += 1
+        if not self.active and self._held >= 2:
+            self._since = None
 
 
 class Streak:

@@ -8,6 +8,12 @@ loop: ``rtt_s`` is the round-trip time in seconds, or ``None`` when the probe is
 ``reason`` saying why in words (``"no answer within 0.9 s"``, ``"connection refused"``). No
 task per probe: replies arrive through one ``add_reader`` per shared socket and time-outs are
 ``call_later`` handles.
+
+The RTT must not contain the agent's own scheduling delay (a busy host would otherwise look
+like slow devices): shared sockets ask the kernel for a receive timestamp (``SO_TIMESTAMPNS``,
+read from ``recvmsg``'s ancillary data) and the RTT is that stamp minus the wall-clock time
+taken immediately before ``sendto``, so a reply that waited in the socket while the loop was
+busy still measures what the network took.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +33,31 @@ Done = Callable[[float | None, str | None], None]
 ICMP_HINT = (
     "ICMP needs CAP_NET_RAW; the systemd unit grants it; use tcp:/udp: probes otherwise"
 )
+
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # asm-generic/socket.h (Linux)
+_TIMESPEC = struct.Struct("@qq")  # struct timespec on 64-bit Linux: tv_sec, tv_nsec
+_ANC_SPACE = socket.CMSG_SPACE(_TIMESPEC.size)
+
+
+def enable_rx_timestamps(sock: socket.socket) -> bool:
+    """Ask the kernel to stamp every datagram it receives; False where it cannot."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    except OSError:
+        return False
+    return True
+
+
+def rx_timestamp(ancdata: list[tuple[int, int, bytes]]) -> float | None:
+    """The kernel's receive time (wall clock, seconds) from ``recvmsg`` ancillary data."""
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
+            sec, nsec = _TIMESPEC.unpack_from(data)
+            if sec == 0 and nsec == 0:
+                return None
+            return float(sec + nsec * 1e-9)
+    return None
 
 
 class ProbeError(Exception):
@@ -69,6 +101,14 @@ class Prober(Protocol):
         """Release shared resources; pending probes are dropped without a callback."""
 
 
+TIMEOUT_REASONS = ("no answer", "no echo")  # how the probers word a time-out
+
+
+def timed_out(reason: str) -> bool:
+    """The probe got no answer in time (as opposed to a refusal or an ICMP error)."""
+    return reason.startswith(TIMEOUT_REASONS)
+
+
 def is_ipv4(address: str) -> bool:
     """For addresses the config validated already: a cheap test, no parsing per probe."""
     return ":" not in address
@@ -79,10 +119,26 @@ def fail_soon(loop: asyncio.AbstractEventLoop, done: Done, reason: str) -> None:
     loop.call_soon(done, None, reason)
 
 
+def send_clock() -> tuple[float, float]:
+    """Read immediately before ``sendto``: (wall clock for kernel stamps, monotonic)."""
+    return time.time(), time.perf_counter()
+
+
+def rtt_from(t0: tuple[float, float], rx: float | None) -> float:
+    """The RTT from the send clocks and the kernel's receive stamp (wall clock). Without a
+    stamp, or when the wall clock stepped in between (the stamp is then impossible: before
+    the send, or later than now), the monotonic time until now."""
+    elapsed = time.perf_counter() - t0[1]
+    if rx is None:
+        return elapsed
+    rtt = rx - t0[0]
+    return rtt if 0.0 <= rtt <= elapsed + 1e-3 else elapsed
+
+
 @dataclass(slots=True)
 class Pending:
     target: object  # where the reply must come from
-    t0: float
+    t0: tuple[float, float]  # send_clock()
     done: Done
     timer: asyncio.TimerHandle
 
@@ -100,11 +156,13 @@ class SharedSocketProber:
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, Pending] = {}
+        self.kernel_stamps = False
 
     def _attach(self, sock: socket.socket) -> None:
         assert self._loop is not None
         sock.setblocking(False)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 18)
+        self.kernel_stamps = enable_rx_timestamps(sock)
         self._sock = sock
         self._loop.add_reader(sock.fileno(), self._readable)
 
@@ -118,7 +176,8 @@ class SharedSocketProber:
             self._sock.close()
             self._sock = None
 
-    def _track(self, seq: int, target: object, t0: float, done: Done, timeout: float) -> None:
+    def _track(self, seq: int, target: object, t0: tuple[float, float], done: Done,
+               timeout: float) -> None:
         assert self._loop is not None
         timer = self._loop.call_later(timeout, self._expire, seq, timeout)
         self._pending[seq] = Pending(target, t0, done, timer)
@@ -128,10 +187,12 @@ class SharedSocketProber:
         if p is not None:
             p.done(None, self.lost.format(timeout=timeout))
 
-    def _settle(self, seq: int, rtt: float | None, reason: str | None) -> None:
+    def _settle(self, seq: int, rx: float | None, reason: str | None) -> None:
+        """End probe ``seq``: answered at ``rx`` (kernel stamp, wall clock; ``None``: no
+        stamp) when ``reason`` is None, else lost for ``reason``."""
         p = self._pending.pop(seq)
         p.timer.cancel()
-        p.done(rtt, reason)
+        p.done(None if reason is not None else rtt_from(p.t0, rx), reason)
 
     def _readable(self) -> None:
         sock = self._sock
@@ -139,14 +200,15 @@ class SharedSocketProber:
             return
         for _ in range(256):  # bounded: leave the loop to others under a flood
             try:
-                data, src = sock.recvfrom(2048)
+                data, anc, _, src = sock.recvmsg(2048, _ANC_SPACE)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
                 if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
                     return
                 continue  # an ICMP error queued on the socket: the probe will time out
-            self._packet(data, src, time.perf_counter())
+            self._packet(data, src, rx_timestamp(anc))
 
-    def _packet(self, data: bytes, src: tuple[str, int], now: float) -> None:
+    def _packet(self, data: bytes, src: tuple[str, int], rx: float | None) -> None:
+        """``rx``: the kernel's receive stamp (wall clock), ``None`` when there is none."""
         raise NotImplementedError

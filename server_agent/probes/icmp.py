@@ -6,13 +6,17 @@ When neither opens, :meth:`IcmpProber.open` raises :class:`ProbeUnavailable` wit
 the probe service shows that text as the probe's ``error`` instead of crashing.
 
 A raw socket sees every ICMP packet of the host: ``ICMP_FILTER`` keeps only echo replies and
-the two errors (destination unreachable, time exceeded) that can end a probe early, and replies
-are matched by our random identifier, sequence, source address and payload nonce.
+the two errors (destination unreachable, time exceeded) that can end a probe early, a socket
+filter (classic BPF, :func:`ident_filter`) drops the echo replies of anyone else's pings in the
+kernel, and replies are matched by our random identifier, sequence, source address and payload
+nonce. Without that filter another prober's or a sweep's replies fill the socket while the
+agent is starved, and its own replies are read too late, or dropped: counted lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import socket
 import struct
@@ -25,11 +29,14 @@ from server_agent.probes.base import (
     SharedSocketProber,
     fail_soon,
     is_ipv4,
+    send_clock,
 )
 
 ECHO_REPLY, DEST_UNREACH, ECHO_REQUEST, TIME_EXCEEDED = 0, 3, 8, 11
 _SOL_RAW, _ICMP_FILTER = 255, 1  # linux/icmp.h
 _HDR = struct.Struct("!BBHHH")
+_SO_ATTACH_FILTER = getattr(socket, "SO_ATTACH_FILTER", 26)  # asm-generic/socket.h
+_BPF = struct.Struct("HBBI")  # struct sock_filter: code, jt, jf, k
 _ERRORS = {DEST_UNREACH: "destination unreachable", TIME_EXCEEDED: "time to live exceeded"}
 
 
@@ -40,6 +47,32 @@ def checksum(data: bytes) -> int:
     total = (total >> 16) + (total & 0xFFFF)
     total += total >> 16
     return ~total & 0xFFFF
+
+
+def ident_filter(ident: int) -> bytes:
+    """Classic BPF for a raw IPv4 ICMP socket: echo replies only with our identifier; other
+    types (the errors ``ICMP_FILTER`` lets through) pass to the strict matching."""
+    prog = [
+        (0xB1, 0, 0, 0),  # ldxb 4*([0]&0xf)   X = IP header length
+        (0x50, 0, 0, 0),  # ldb [x+0]          A = ICMP type
+        (0x15, 0, 2, ECHO_REPLY),  # jeq #0, next, accept
+        (0x48, 0, 0, 4),  # ldh [x+4]          A = identifier
+        (0x15, 0, 1, ident),  # jeq #ident, accept, drop
+        (0x06, 0, 0, 0xFFFF),  # accept
+        (0x06, 0, 0, 0),  # drop
+    ]
+    return b"".join(_BPF.pack(*ins) for ins in prog)
+
+
+def attach_filter(sock: socket.socket, program: bytes) -> bool:
+    """SO_ATTACH_FILTER (struct sock_fprog: length, pointer); False where it cannot."""
+    buf = ctypes.create_string_buffer(program)
+    fprog = struct.pack("HL", len(program) // _BPF.size, ctypes.addressof(buf))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, _SO_ATTACH_FILTER, fprog)
+    except OSError:
+        return False
+    return True
 
 
 def echo_request(ident: int, seq: int, payload: bytes) -> bytes:
@@ -74,6 +107,7 @@ class IcmpProber(SharedSocketProber):
                 sock.setsockopt(_SOL_RAW, _ICMP_FILTER, struct.pack("I", ~keep & 0xFFFFFFFF))
             except OSError:
                 pass  # only a filter for efficiency; matching below stays strict
+            attach_filter(sock, ident_filter(self.ident))
         self._attach(sock)
 
     def _next_seq(self) -> int:
@@ -92,7 +126,7 @@ class IcmpProber(SharedSocketProber):
             return
         seq = self._next_seq()
         packet = echo_request(self.ident, seq, self._nonce + struct.pack("!d", time.time()))
-        t0 = time.perf_counter()
+        t0 = send_clock()
         try:
             sock.sendto(packet, (address, 0))
         except OSError as exc:
@@ -100,10 +134,10 @@ class IcmpProber(SharedSocketProber):
             return
         self._track(seq, address, t0, done, timeout)
 
-    def _packet(self, data: bytes, src: tuple[str, int], now: float) -> None:
-        self._handle(data, src[0], now)
+    def _packet(self, data: bytes, src: tuple[str, int], rx: float | None) -> None:
+        self._handle(data, src[0], rx)
 
-    def _handle(self, data: bytes, src: str, now: float) -> None:
+    def _handle(self, data: bytes, src: str, rx: float | None) -> None:
         icmp = data[(data[0] & 0x0F) * 4:] if self.raw and data else data
         if len(icmp) < 8:
             return
@@ -115,7 +149,7 @@ class IcmpProber(SharedSocketProber):
             p = self._pending.get(seq)
             if p is None or p.target != src or icmp[8:16] != self._nonce:
                 return
-            self._settle(seq, now - p.t0, None)
+            self._settle(seq, rx, None)
         elif kind in _ERRORS and self.raw:
             inner = icmp[8:]
             if len(inner) < 20:
@@ -127,4 +161,4 @@ class IcmpProber(SharedSocketProber):
             p = self._pending.get(seq)
             if ident != self.ident or p is None or socket.inet_ntoa(inner[16:20]) != p.target:
                 return
-            self._settle(seq, None, f"{_ERRORS[kind]} (reported by {src})")
+            self._settle(seq, rx, f"{_ERRORS[kind]} (reported by {src})")

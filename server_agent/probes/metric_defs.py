@@ -20,3 +20,17 @@ PROBE_UP = declare("flypack_probe_up", "gauge",
 PROBE_SENT = declare("flypack_probe_sent_total", "counter", "Probes sent since start.", _L)
 PROBE_LOST = declare("flypack_probe_lost_total", "counter",
                      "Probes lost (no answer in time, refused, unreachable) since start.", _L)
+PROBE_STARVED = declare("flypack_probe_starved_seconds", "gauge",
+                        "How long the agent's own event loop was starved during the latest "
+                        "probe's flight (0 normally): the part of the RTT a responder on the "
+                        "agent's loop or host may owe to it; alarms judge the RTT minus this.",
+                        _L, unit="seconds")
+PROBE_HELD = declare("flypack_probe_held_total", "counter",
+                     "Probe results taken while the agent itself was starved (event-loop lag or "
+                     "a late probe tick >= [probes].starved_lag_ms) since start; they never "
+                     "feed the RTT baseline, and a time-out among them is not counted lost.",
+                     _L)
+AGENT_LOOP_LAG = declare("flypack_agent_loop_lag_seconds", "gauge",
+                         "Largest lateness of the agent's event loop over the last second "
+                         "(its own starvation, judged apart from the devices).", ("flypack",),
+                         unit="seconds")

@@ -6,6 +6,11 @@ the reason "connection refused" (use an ``icmp`` probe for "is the host there at
 
 One non-blocking socket per probe, watched with ``add_writer`` (no task, no thread); it is
 closed as soon as the handshake ends, so no data is ever sent.
+
+The RTT is the kernel's own measurement of the handshake (``TCP_INFO``'s ``tcpi_rtt``: SYN
+sent to SYN-ACK received, in microseconds), not the wall time until the loop noticed the
+connect: a busy agent must not look like a slow device. Where ``TCP_INFO`` is unavailable the
+monotonic time from ``connect`` to the writable callback is the fallback.
 """
 
 from __future__ import annotations
@@ -14,9 +19,31 @@ import asyncio
 import errno
 import os
 import socket
+import struct
 import time
 
 from server_agent.probes.base import Done, fail_soon, is_ipv4
+
+# struct tcp_info (linux/tcp.h): 8 bytes of u8 fields, then u32s; tcpi_rtt is the 16th u32
+_TCPI_RTT = struct.Struct("@I")
+_TCPI_RTT_OFFSET = 8 + 15 * 4
+_TCPI_LEN = _TCPI_RTT_OFFSET + 4
+
+
+def kernel_rtt(sock: socket.socket) -> float | None:
+    """The kernel's smoothed RTT of a connected TCP socket in seconds (after the handshake:
+    the SYN/SYN-ACK round trip), ``None`` when the kernel does not say."""
+    tcp_info = getattr(socket, "TCP_INFO", None)
+    if tcp_info is None:
+        return None
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, _TCPI_LEN)
+    except OSError:
+        return None
+    if len(info) < _TCPI_LEN:
+        return None
+    (us,) = _TCPI_RTT.unpack_from(info, _TCPI_RTT_OFFSET)
+    return us / 1e6 if us > 0 else None
 
 
 class TcpConnectProber:
@@ -68,9 +95,10 @@ class TcpConnectProber:
         sock, timer = entry
         timer.cancel()
         err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        rtt = kernel_rtt(sock) if err == 0 else None
         self._drop(fd, sock)
         if err == 0:
-            done(now - t0, None)
+            done(now - t0 if rtt is None else rtt, None)
         else:
             done(None, _reason(err))
 

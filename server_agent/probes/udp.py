@@ -12,9 +12,8 @@ import asyncio
 import os
 import socket
 import struct
-import time
 
-from server_agent.probes.base import Done, SharedSocketProber, fail_soon, is_ipv4
+from server_agent.probes.base import Done, SharedSocketProber, fail_soon, is_ipv4, send_clock
 
 MAGIC = b"FPK1"
 _PAYLOAD = struct.Struct("!4sI8s")
@@ -45,19 +44,20 @@ class UdpEchoProber(SharedSocketProber):
             return
         self._seq = (self._seq + 1) & 0xFFFFFFFF
         seq = self._seq
-        t0 = time.perf_counter()
+        payload = _PAYLOAD.pack(MAGIC, seq, self._nonce)
+        t0 = send_clock()
         try:
-            sock.sendto(_PAYLOAD.pack(MAGIC, seq, self._nonce), (address, port))
+            sock.sendto(payload, (address, port))
         except OSError as exc:
             fail_soon(loop, done, f"cannot send: {exc.strerror or exc}")
             return
         self._track(seq, (address, port), t0, done, timeout)
 
-    def _packet(self, data: bytes, src: tuple[str, int], now: float) -> None:
+    def _packet(self, data: bytes, src: tuple[str, int], rx: float | None) -> None:
         if len(data) != _PAYLOAD.size:
             return
         magic, seq, nonce = _PAYLOAD.unpack(data)
         p = self._pending.get(seq)
         if p is None or magic != MAGIC or nonce != self._nonce or p.target != src[:2]:
             return
-        self._settle(seq, now - p.t0, None)
+        self._settle(seq, rx, None)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,9 @@ async def test_results_reach_registry_and_bus_lost_rtt_is_null(tmp_path: Path) -
     names = {s.series for s in seen}
     assert names == {"flypack_probe_rtt_seconds", "flypack_probe_jitter_seconds",
                      "flypack_probe_loss_ratio", "flypack_probe_up", "flypack_probe_sent_total",
-                     "flypack_probe_lost_total"}
+                     "flypack_probe_lost_total", "flypack_probe_starved_seconds",
+                     "flypack_probe_held_total", "flypack_agent_loop_lag_seconds"}
+    seen = [s for s in seen if s.series != "flypack_agent_loop_lag_seconds"]
     labels = dict(seen[0].labels)
     assert labels == {"flypack": "flypack-test", "device": labels["device"], "probe": "tcp:80"}
     stats = svc.stats("dev-001", "tcp:80")
@@ -115,3 +118,49 @@ async def test_timeout_is_capped_below_the_interval(tmp_path: Path) -> None:
     cfg = make_config(tmp_path, probes={"interval_s": 0.5, "timeout_s": 2.0})
     svc = ProbeService(cfg, DeviceRegistry(), LiveBus())
     assert svc.timeout < svc.interval
+
+
+async def test_each_next_probe_moves_a_little_so_nothing_periodic_hits_the_same_slot(
+        tmp_path: Path) -> None:
+    """A responder's host with a 1 s housekeeping task would delay the same devices' probes
+    every second and make them look faulty: the phase of each slot wanders (±5 %), while
+    the mean interval stays the interval."""
+    cfg = make_config(tmp_path, devices=_devices(1, ["udp:7"]), probes={"interval_s": 1.0})
+    svc = ProbeService(cfg, DeviceRegistry(cfg.devices), LiveBus(), {"udp": FakeProber()})
+    svc._sync(100.0)
+    [slot] = svc._slots.values()
+    steps = []
+    for _ in range(50):
+        before = slot.due
+        svc._fire_due(before)
+        slot.in_flight = False
+        steps.append(slot.due - before)
+    assert all(0.95 - 1e-9 <= s <= 1.05 + 1e-9 for s in steps)
+    assert len({round(s, 6) for s in steps}) > 10  # not the same phase every time
+
+
+class StarvedLoser(FakeProber):
+    """No answer, and the agent's loop blocked meanwhile (a busy host)."""
+
+    def probe(self, address: str, port: int, timeout: float, done: Done) -> None:
+        loop = asyncio.get_running_loop()
+        self.sent.append((loop.time(), address, port))
+        loop.call_soon(time.sleep, 0.03)
+        loop.call_later(timeout, done, None, f"no echo within {timeout:g} s")
+
+
+async def test_a_time_out_while_the_agent_starved_is_held_not_counted_lost(
+        tmp_path: Path) -> None:
+    cfg = make_config(tmp_path, devices=_devices(1, ["udp:7"]),
+                      probes={"interval_s": 0.1, "timeout_s": 0.05, "starved_lag_ms": 5})
+    bus = LiveBus()
+    seen: list[Sample] = []
+    bus.add_sample_listener(seen.append)
+    reg = DeviceRegistry(cfg.devices)
+    svc = ProbeService(cfg, reg, bus, {"udp": StarvedLoser()})
+    await _run_for(svc, 0.5)
+    stats = svc.stats("dev-000", "udp:7")
+    assert stats is not None and stats.lost == 0 and stats.sent == 0
+    held = [s.v for s in seen if s.series == "flypack_probe_held_total"]
+    assert held and (held[-1] or 0) >= 2
+    assert reg.probe_status("dev-000") == []  # nothing said about the device
