@@ -92,7 +92,7 @@ There is one collector per deployment (design §8), never two storing the same d
 - **tests and `make demo`** (no Prometheus): VictoriaMetrics scrapes the agent itself with the
   same file:
 
-  <!-- illustrative: starts VictoriaMetrics until stopped; VictoriaMetricsProcess starts it in tests and the demo -->
+  <!-- illustrative: runs VictoriaMetrics until stopped (the tests and the demo start it) -->
   ```
   victoria-metrics -httpListenAddr=127.0.0.1:8428 -storageDataPath=/tmp/vm \\
       -promscrape.config=<state_dir>/{COLLECTOR_DIR}/{SCRAPE_FILE} \\
