@@ -131,6 +131,10 @@ class ControlServer:
         except ValidationError as exc:
             return 422, {"detail": "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                                              for e in exc.errors()), "hint": ""}
+        except Exception as exc:  # never close without an answer: the agent would see a 503
+            log.exception("simulator control %s %s failed", method, path)
+            return 500, {"detail": f"the simulator failed: {type(exc).__name__}: {exc}",
+                         "hint": "see the simulator's log"}
         return 404, {"detail": f"no {method} {path}", "hint": "GET /devices, GET /faults, "
                      "PUT|DELETE /faults/{device}, DELETE /faults"}
 
@@ -186,10 +190,16 @@ class RemoteSegment:
         if self._client is None:
             self._client = httpx.AsyncClient(base_url=self.control_url, timeout=10.0,
                                              headers=self._headers)
-        try:
-            r = await self._client.request(method, path, json=body)
-        except httpx.HTTPError as exc:
-            raise self._gone(str(exc) or type(exc).__name__) from None
+        for attempt in (1, 2):  # every call is idempotent: one retry on a dropped connection
+            try:
+                r = await self._client.request(method, path, json=body)
+                break
+            except httpx.TransportError as exc:
+                if attempt == 2 or self.exited():
+                    raise self._gone(str(exc) or type(exc).__name__) from None
+                await asyncio.sleep(0.2)
+            except httpx.HTTPError as exc:
+                raise self._gone(str(exc) or type(exc).__name__) from None
         if r.status_code >= 400:
             try:
                 err = r.json()

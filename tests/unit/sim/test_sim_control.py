@@ -6,6 +6,7 @@ tests/integration/test_sim_process.py runs the real process.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,3 +170,37 @@ def test_a_fault_holds_when_the_api_answers() -> None:
 
         assert st.call(put_then_look(True)) is True
         assert st.call(put_then_look(False)) is False
+
+
+async def test_a_dropped_connection_is_retried_once_then_a_503() -> None:
+    """A connection closed without an answer (the simulator busy or restarting its listener)
+    is retried once: every control call is idempotent."""
+    answers = [b"", b"HTTP/1.1 200 -\r\nContent-Type: application/json\r\n"
+               b"Content-Length: 2\r\nConnection: close\r\n\r\n[]"]
+    seen = 0
+
+    async def flaky(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal seen
+        await reader.readuntil(b"\r\n\r\n")
+        reply = answers[min(seen, len(answers) - 1)]
+        seen += 1
+        writer.write(reply)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(flaky, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    rs = RemoteSegment(url, TOKEN, [], [], [], [])
+    try:
+        assert await rs.list_faults() == []
+        assert seen == 2
+        answers[1] = b""  # now every connection drops: one retry, then a clear 503
+        seen = 0
+        with pytest.raises(FaultError) as err:
+            await rs.list_faults()
+        assert err.value.status == 503 and "not answering" in str(err.value)
+        assert seen == 2
+    finally:
+        await rs.stop()
+        server.close()
+        await server.wait_closed()
