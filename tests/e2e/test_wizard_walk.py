@@ -175,7 +175,7 @@ def test_wizard_walk(qtbot: QtBot, qapp: QApplication, server: tuple[int, Path, 
         qtbot.mouseClick(wiz.next, LEFT)
         assert wiz.page == SETTINGS  # the second network overlaps the management one
         assert "overlaps" in sp.editors[1].error.text() and not sp.editors[0].error.text()
-        assert "need a change" in wiz.banner.text
+        assert "1 setting needs a change" in wiz.banner.text  # one, said in the singular
         await shot(w, "settings-errors")
         sp.editors[1].address.setText("198.18.0.5/15")
         qtbot.mouseClick(wiz.next, LEFT)

@@ -298,7 +298,8 @@ async def walk_wizard(walk: Walk, w: FleetWindow, tmp: Path) -> None:
                            [NetworkRow("eth1", "203.0.113.5/24", 0, True),
                             NetworkRow("eth1", "198.51.100.77/16", 20, False)]))
         wiz.next.click()
-        await until(lambda: "need a change" in wiz.banner.text, 10, "the settings errors")
+        await until(lambda: "1 setting needs a change" in wiz.banner.text, 10,
+                    "the settings errors")
         await walk.screen(w, "wizard-settings-errors")
         sp.editors[1].address.setText("198.18.0.5/15")
         wiz.next.click()
