@@ -67,6 +67,15 @@ def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | N
     raise TimeoutError(f"{url} did not answer within {timeout} s: {last}")
 
 
+def refused(address: str, port: int, timeout: float = 3.0) -> bool:
+    """True when nothing listens on address:port (a connect is refused)."""
+    try:
+        socket.create_connection((address, port), timeout=timeout).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
 def wait_port(host: str, port: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.sim_support import sim_section
-from tests.support import AGENT_BIN, agent_process, free_port, stop_process
+from tests.support import AGENT_BIN, agent_process, free_port, refused, stop_process
 
 
 def sim_toml() -> str:
@@ -24,13 +24,6 @@ def sim_toml() -> str:
             f"echo_port = {cfg.echo_port}\ntcp_port = {cfg.tcp_port}\n"
             f"http_port = {cfg.http_port}\nstreams = 0\n")
 
-
-def _refused(address: str, port: int) -> bool:
-    try:
-        socket.create_connection((address, port), timeout=2).close()
-    except ConnectionRefusedError:
-        return True
-    return False
 
 
 def _until(check: Callable[[], bool], what: str, within_s: float = 20.0) -> None:
@@ -53,7 +46,7 @@ def test_agent_with_segment_fault_api_and_probes(tmp_path: Path) -> None:
         assert httpx.put(url, json={"down": True}, headers=h["viewer"]).status_code == 403
         r = httpx.put(url, json={"down": True}, headers=h["operator"], timeout=10)
         assert r.status_code == 200, r.text
-        _until(lambda: _refused(ep["address"], ep["tcp_port"]), "ep-005's listener to close")
+        _until(lambda: refused(ep["address"], ep["tcp_port"]), "ep-005's listener to close")
         # the agent's own probes notice: the udp/tcp probes of ep-005 go down
         probe = f"udp:{ep['echo_port']}"
         deadline = time.monotonic() + 15
@@ -68,7 +61,7 @@ def test_agent_with_segment_fault_api_and_probes(tmp_path: Path) -> None:
         assert state is not None and state.get(probe) is False, state
         r = httpx.delete(f"{agent.url}/api/v1/sim/faults", headers=h["operator"], timeout=10)
         assert r.status_code == 204
-        _until(lambda: not _refused(ep["address"], ep["tcp_port"]), "ep-005 to reopen")
+        _until(lambda: not refused(ep["address"], ep["tcp_port"]), "ep-005 to reopen")
 
 
 def test_demo_port_in_use_is_one_line_exit_2() -> None:

@@ -39,6 +39,7 @@ from desktop.client import AgentClient, JobsApi
 from desktop.ui import theme
 from desktop.ui.dashboard import Dashboard
 from desktop.ui.qt import QApplication, Qt
+from tests.e2e.fleet_support import until
 from tests.journeys.demo_run import DemoRun
 from tests.support import ROOT, free_port
 
@@ -214,16 +215,6 @@ def _run_on_loop(qapp: QApplication, scenario: Callable[[], Coroutine[Any, Any, 
         asyncio.set_event_loop(None)
 
 
-async def _until(cond: Callable[[], object], limit_s: float, what: str,
-                 explain: Callable[[], str] = lambda: "") -> float:
-    start = time.monotonic()
-    while not cond():
-        if time.monotonic() - start > limit_s:
-            pytest.fail(f"timed out after {limit_s} s waiting for {what}. {explain()}")
-        await asyncio.sleep(0.1)
-    return time.monotonic() - start
-
-
 def _connectivity_from_the_desktop(qtbot: QtBot, qapp: QApplication, run: DemoRun) -> str:
     """The Jobs tab of the dashboard, logged in to the demo: the connectivity check on the
     routers, by its buttons; the tab's output when the job ended."""
@@ -240,11 +231,11 @@ def _connectivity_from_the_desktop(qtbot: QtBot, qapp: QApplication, run: DemoRu
     async def scenario() -> None:
         await client.login("admin", run.password)
         panel.attach(JobsApi(client))
-        await _until(lambda: panel.playbooks and panel.form is not None, 30, "the catalog",
+        await until(lambda: panel.playbooks and panel.form is not None, 30, "the catalog",
                      panel.status.text)
         names = [p.name for p in panel.playbooks]
         panel.catalog.setCurrentRow(names.index("connectivity-check"))
-        await _until(lambda: panel.targets is not None and "routers" in panel.targets.chips,
+        await until(lambda: panel.targets is not None and "routers" in panel.targets.chips,
                      10, "the target groups")
         assert panel.targets is not None and panel.form is not None
         for name, chip in panel.targets.chips.items():
@@ -252,10 +243,10 @@ def _connectivity_from_the_desktop(qtbot: QtBot, qapp: QApplication, run: DemoRu
                 qtbot.mouseClick(chip, LEFT)  # type: ignore[no-untyped-call]
         panel.form.inputs["count"].setValue(1)  # type: ignore[attr-defined]
         qtbot.mouseClick(panel.run, LEFT)  # type: ignore[no-untyped-call]
-        await _until(lambda: panel.job is not None, 30, "the job to start", panel.status.text)
-        await _until(lambda: panel.job is not None and panel.job.done, 300, "the job to end",
+        await until(lambda: panel.job is not None, 30, "the job to start", panel.status.text)
+        await until(lambda: panel.job is not None and panel.job.done, 300, "the job to end",
                      lambda: panel.status.text() + "\n" + panel.output.toPlainText()[-3000:])
-        await _until(lambda: "ended:" in panel.output.toPlainText(), 30, "the last output")
+        await until(lambda: "ended:" in panel.output.toPlainText(), 30, "the last output")
 
     async def stop() -> None:
         await panel.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.journeys.demo_run import DemoRun
+from tests.support import refused
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pysnmp.*")
 
@@ -36,13 +36,6 @@ def _device(run: DemoRun, name: str) -> dict[str, Any]:
 def _block(address: str) -> ipaddress.IPv4Network:
     return ipaddress.ip_network(f"{address}/16", strict=False)
 
-
-def _refused(address: str, port: int) -> bool:
-    try:
-        socket.create_connection((address, port), timeout=3).close()
-    except ConnectionRefusedError:
-        return True
-    return False
 
 
 def _sys_name(dev: dict[str, Any]) -> str | None:
@@ -103,8 +96,8 @@ def test_two_demos_side_by_side() -> None:
 
         r = first.api("PUT", "/api/v1/sim/faults/ep-005", json={"down": True})
         assert r.status_code == 200, r.text
-        assert _refused(ep[0]["address"], ep[0]["tcp_port"])  # the first demo's device
-        assert not _refused(ep[1]["address"], ep[1]["tcp_port"])  # not the second's
+        assert refused(ep[0]["address"], ep[0]["tcp_port"])  # the first demo's device
+        assert not refused(ep[1]["address"], ep[1]["tcp_port"])  # not the second's
         _until(lambda: _sys_name(ep[0]) is None, "the first demo's ep-005 to stop answering SNMP")
         assert _sys_name(ep[1]) == "ep-005"
         assert second.api("GET", "/api/v1/sim/faults").json() == []

@@ -7,7 +7,6 @@ tests/integration/test_sim_process.py runs the real process.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from server_agent.sim.control import ControlServer, RemoteSegment
 from server_agent.sim.faults import FaultError
 from server_agent.sim.segment import SimulatedSegment
 from tests.sim_support import SegmentThread, running_segment, sim_section
-from tests.support import PASSWORDS
+from tests.support import PASSWORDS, refused
 
 TOKEN = "t0ken-for-the-test"
 
@@ -46,13 +45,6 @@ def remote(st: SegmentThread, url: str, token: str = TOKEN,
                          exited=lambda: exited)
 
 
-def _refused(address: str, port: int) -> bool:
-    try:
-        socket.create_connection((address, port), timeout=2).close()
-    except ConnectionRefusedError:
-        return True
-    return False
-
 
 async def test_faults_reach_the_segment_and_errors_keep_their_meaning(
         served: tuple[SegmentThread, ControlServer]) -> None:
@@ -66,7 +58,7 @@ async def test_faults_reach_the_segment_and_errors_keep_their_meaning(
         state = await rs.put_fault("ep-005", SimFault(down=True))
         assert state.device == "ep-005" and state.fault.down
         assert st.seg.faults.get("ep-005").down  # the segment's own fault book
-        assert _refused(ep.address, ep.tcp_port)  # its services closed in the segment
+        assert refused(ep.address, ep.tcp_port)  # its services closed in the segment
         assert [f.device for f in await rs.list_faults()] == ["ep-005"]
 
         with pytest.raises(FaultError) as err:
