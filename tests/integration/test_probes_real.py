@@ -122,8 +122,9 @@ async def test_udp_echo_tcp_connect_and_a_closed_port(tmp_path: Path) -> None:
             await agent.until(lambda: (agent.probes.stats("dev-01", f"tcp:{closed}")
                                        or _Never).sent >= 5)
             u, t, c = (agent.status(p) for p in (f"udp:{udp}", f"tcp:{tcp}", f"tcp:{closed}"))
-    assert u["up"] is True and u["loss_ratio"] == 0.0 and 0 < float(str(u["rtt_ms"])) < 40
-    assert t["up"] is True and t["loss_ratio"] == 0.0 and 0 < float(str(t["rtt_ms"])) < 40
+    # an RTT was measured (how small it is, is a figure for make bench, not a test)
+    assert u["up"] is True and u["loss_ratio"] == 0.0 and float(str(u["rtt_ms"])) > 0
+    assert t["up"] is True and t["loss_ratio"] == 0.0 and float(str(t["rtt_ms"])) > 0
     assert c["up"] is False and c["rtt_ms"] is None and c["loss_ratio"] == 1.0
     assert "refused" in (agent.probes.last_reason("dev-01", f"tcp:{closed}") or "")
     rtts = agent.bus.buffers[("flypack_probe_rtt_seconds", (
@@ -145,7 +146,7 @@ async def test_icmp_to_loopback(tmp_path: Path) -> None:
         await agent.until(lambda: (agent.probes.stats("dev-01", "icmp") or _Never).sent >= 5)
         st = agent.status("icmp")
     assert st["error"] is None and st["up"] is True and st["loss_ratio"] == 0.0
-    assert 0 < float(str(st["rtt_ms"])) < 40
+    assert float(str(st["rtt_ms"])) > 0
     assert agent.alarms.active() == []
 
 
