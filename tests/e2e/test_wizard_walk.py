@@ -4,7 +4,8 @@ settings with validation, review, and run/done. The deploy driver is scripted he
 against this machine would rewrite its network): it emits the deploy's event stream from a
 worker thread, is canceled, fails once, and finally reports a real TLS agent, which the
 wizard pins, logs in to, adds to the fleet and opens. The deploy itself against a VM is
-tests/provision/test_wizard_vm.py. Screenshots of every page: docs/screenshots/wizard-*.png.
+tests/provision/test_wizard_vm.py. Screenshots of every page: docs/screenshots/wizard-*.png
+(the pages the real-window journey saves from Xvfb go to build/screenshots/ here).
 """
 
 from __future__ import annotations
@@ -83,9 +84,17 @@ class ScriptedDriver:
                             "admin", ADMIN_PASSWORD)
 
 
+# pages the real-window journey (tests/journeys/test_real_windows.py) saves to docs/ from a
+# real Xvfb window: this offscreen walk keeps its own copies of them in build/ instead
+JOURNEY_PAGES = {"target", "hostkey", "checks", "settings-errors", "settings", "review", "run",
+                 "failed"}
+
+
 async def shot(w: QWidget, name: str) -> None:
     await asyncio.sleep(0.2)  # never processEvents() inside a coroutine under qasync
-    assert w.grab().save(str(SHOTS / f"wizard-{name}.png")), name
+    where = ROOT / "build" / "screenshots" if name in JOURNEY_PAGES else SHOTS
+    where.mkdir(parents=True, exist_ok=True)
+    assert w.grab().save(str(where / f"wizard-{name}.png")), name
     problems = touch_problems(w)
     assert not problems, f"{name}: " + "; ".join(problems)
 
