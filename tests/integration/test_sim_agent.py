@@ -145,7 +145,9 @@ def test_demo_runs_and_stops_cleanly(tmp_path: Path) -> None:
         h = {"Authorization": f"Bearer {tok}"}
         r = httpx.put(f"{url}/api/v1/sim/faults/enc-01", json={"loss_ratio": 0.2},
                       headers=h, timeout=10)
-        assert r.status_code == 200
+        assert r.status_code == 200 and r.json()["fault"]["loss_ratio"] == 0.2, r.text
+        held = httpx.get(f"{url}/api/v1/sim/faults", headers=h, timeout=10).json()
+        assert [(f["device"], f["fault"]["loss_ratio"]) for f in held] == [("enc-01", 0.2)]
         sim = _sim_child(proc.pid)
         ep = next(d for d in httpx.get(f"{url}/api/v1/sim/devices", headers=h,
                                        timeout=10).json() if d["name"] == "ep-005")
