@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from server_agent.children import stop_child  # noqa: E402
 from server_agent.metrics.victoria import (  # noqa: E402
     VictoriaMetricsError,
     VictoriaMetricsProcess,
@@ -44,12 +45,7 @@ class Children:
 
     def stop(self) -> None:
         for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_child(p, 10)
         if self.vm is not None:
             self.vm.stop()
 

@@ -25,6 +25,8 @@ from typing import Any
 
 import httpx
 
+from server_agent.children import stop_child
+
 BINARY = "victoria-metrics"
 
 
@@ -153,14 +155,7 @@ class VictoriaMetricsProcess:
 
     def stop(self, timeout: float = 10.0) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()  # by PID: the process we started
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_child(proc, timeout)  # by PID: the process we started
 
     def __enter__(self) -> VictoriaMetricsProcess:
         return self.start() if self.proc is None else self

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from server_agent.children import stop_child
 from server_agent.config import DeviceSection, SimSection
 from server_agent.contract import Stream
 from server_agent.sim.control import TOKEN_ENV, RemoteSegment
@@ -158,12 +159,5 @@ class SimProcess:
                              ready.senders, list(ready.notes), exited=self.why)
 
     def stop(self) -> None:
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop_child(self.proc, 10)
         shutil.rmtree(self.run_dir, ignore_errors=True)

@@ -24,6 +24,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
+from server_agent.children import stop_child
 from server_agent.config import SimSection
 from server_agent.contract import DeviceRole
 from server_agent.sim.faults import FaultBook
@@ -174,13 +175,7 @@ class SnmpSimProcess:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop_child(proc, 5)
         if self.run_dir is not None:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.run_dir = None
