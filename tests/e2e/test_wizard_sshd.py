@@ -4,12 +4,10 @@ facts from a real machine, a refused password, an unreachable port, a loopback m
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import platform
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +20,7 @@ from desktop.provisioning.hostkeys import HostKeyStore
 from desktop.provisioning.settings import Target
 from desktop.provisioning.ssh import connect, fetch_host_key
 from tests.jobs_support import sshd
-from tests.support import free_port, require_binary
+from tests.support import free_port, loopback_mirror, require_binary
 
 
 @pytest.fixture
@@ -40,20 +38,8 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path, str]]:
 
 @pytest.fixture
 def mirror() -> Iterator[str]:
-    """A package 'mirror' on loopback (answers HEAD / with 200)."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with loopback_mirror() as url:
+        yield url
 
 
 def os_release() -> dict[str, str]:

@@ -32,6 +32,7 @@ import httpx
 import pytest
 
 from server_agent.jobs import reach
+from server_agent.runtime import Services
 from tests.jobs_support import (
     HomeCopy,
     agent_client,
@@ -202,16 +203,22 @@ def test_normal_user_agent_from_its_own_0700_home(tmp_path: Path) -> None:
         assert copy.home.stat().st_mode & 0o777 == 0o700
 
 
+def _in_process_agent_in_a_0700_home(root: Path) -> tuple[Path, Services]:
+    """Agent services whose state dir sits in a 0700 "home" under ``root``, no work_dir set,
+    and a catalog with the one-task ``sleeper`` playbook."""
+    home = root / "home"
+    home.mkdir(mode=0o700)
+    folder = sleep_catalog(root / "catalog")
+    return home, agent_services(root, agent={"state_dir": str(home / "state")},
+                                jobs={"work_dir": None, "playbooks_dir": str(folder)})
+
+
 def test_no_python_it_can_run_falls_back_to_the_agent_user_and_says_so(
         monkeypatch: pytest.MonkeyPatch) -> None:
     require_root("the agent as root, flypack-jobs unable to run python")
     monkeypatch.setattr(reach, "SYSTEM_PYTHONS", ())  # only the venv's and its base remain
     with reachable_tmp() as root:
-        home = root / "home"
-        home.mkdir(mode=0o700)
-        folder = sleep_catalog(root / "catalog")
-        svc = agent_services(root, agent={"state_dir": str(home / "state")},
-                             jobs={"work_dir": None, "playbooks_dir": str(folder)})
+        home, svc = _in_process_agent_in_a_0700_home(root)
         assert svc.jobs is not None
         runner = svc.jobs.runner
         with agent_client(svc) as (c, h):
@@ -236,11 +243,7 @@ def test_no_python_it_can_run_falls_back_to_the_agent_user_and_says_so(
 def test_state_dir_out_of_reach_gives_a_temporary_work_dir_that_goes_with_the_agent() -> None:
     require_root("the agent as root, ansible as flypack-jobs")
     with reachable_tmp() as root:
-        home = root / "home"
-        home.mkdir(mode=0o700)
-        folder = sleep_catalog(root / "catalog")
-        svc = agent_services(root, agent={"state_dir": str(home / "state")},
-                             jobs={"work_dir": None, "playbooks_dir": str(folder)})
+        home, svc = _in_process_agent_in_a_0700_home(root)
         assert svc.jobs is not None
         runner = svc.jobs.runner
         with agent_client(svc) as (c, h):

@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import http.server
 import json
 import sys
 import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -233,23 +231,6 @@ async def walk_fleet(walk: Walk, w: FleetWindow, url: str, password: str) -> Non
     d.back.click()
 
 
-@contextmanager
-def mirror() -> Iterator[str]:
-    """A package 'mirror' on loopback (answers HEAD / with 200), for the checks page."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
 
 async def walk_wizard(walk: Walk, w: FleetWindow, tmp: Path) -> None:
     """Every page of the provisioning wizard, against a real sshd on loopback, as
@@ -259,11 +240,12 @@ async def walk_wizard(walk: Walk, w: FleetWindow, tmp: Path) -> None:
     from desktop.ui.wizard import CHECKS, DONE, HOSTKEY, REVIEW, RUN, SETTINGS, TARGET
     from tests.e2e.test_wizard_walk import ScriptedDriver
     from tests.jobs_support import sshd
+    from tests.support import loopback_mirror
 
     wiz = w.wizard
     gate = threading.Event()
     wiz.services.make_driver = lambda *_a: ScriptedDriver("failed", None, gate)
-    with sshd(tmp, password_auth=True) as (port, key_text), mirror() as mirror_url:
+    with sshd(tmp, password_auth=True) as (port, key_text), loopback_mirror() as mirror_url:
         key = tmp / "client_key"
         key.write_text(key_text)
         key.chmod(0o600)
