@@ -18,7 +18,7 @@ from server_agent.sim.control import SimControl
 from server_agent.sim.faults import FaultError
 
 router = APIRouter(prefix="/sim", tags=["simulator"])
-_CODES = {404: "not_found", 503: "unavailable"}
+_CODES = {404: "not_found", 500: "internal", 503: "unavailable"}
 
 
 def _segment(svc: Services) -> SimControl:
