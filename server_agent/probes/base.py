@@ -37,7 +37,7 @@ ICMP_HINT = (
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # asm-generic/socket.h (Linux)
 _TIMESPEC = struct.Struct("@qq")  # struct timespec on 64-bit Linux: tv_sec, tv_nsec
-_ANC_SPACE = socket.CMSG_SPACE(_TIMESPEC.size)
+ANC_SPACE = socket.CMSG_SPACE(_TIMESPEC.size)
 
 
 def enable_rx_timestamps(sock: socket.socket) -> bool:
@@ -50,7 +50,11 @@ def enable_rx_timestamps(sock: socket.socket) -> bool:
 
 
 def rx_timestamp(ancdata: list[tuple[int, int, bytes]]) -> float | None:
-    """The kernel's receive time (wall clock, seconds) from ``recvmsg`` ancillary data."""
+    """The kernel's receive time (wall clock, seconds) from ``recvmsg`` ancillary data.
+
+    Linux switches stamping on host-wide in deferred work after the first socket asks, so a
+    datagram that arrives before that runs is stamped when it is read: an agent's very first
+    probes can carry its wake-up time, and are held like any other starved sample."""
     for level, kind, data in ancdata:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
             sec, nsec = _TIMESPEC.unpack_from(data)
@@ -200,7 +204,7 @@ class SharedSocketProber:
             return
         for _ in range(256):  # bounded: leave the loop to others under a flood
             try:
-                data, anc, _, src = sock.recvmsg(2048, _ANC_SPACE)
+                data, anc, _, src = sock.recvmsg(2048, ANC_SPACE)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:

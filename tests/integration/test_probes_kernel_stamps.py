@@ -19,7 +19,13 @@ import pytest
 from server_agent.config import parse_config
 from server_agent.discovery.registry import DeviceRegistry
 from server_agent.live.bus import LiveBus, Sample
-from server_agent.probes.base import Done, Prober
+from server_agent.probes.base import (
+    ANC_SPACE,
+    Done,
+    Prober,
+    enable_rx_timestamps,
+    rx_timestamp,
+)
 from server_agent.probes.icmp import IcmpProber
 from server_agent.probes.icmp import echo_request as icmp_echo_request
 from server_agent.probes.local import answers_itself, own_endpoints
@@ -117,11 +123,37 @@ async def test_the_agent_knows_which_targets_it_answers_itself() -> None:
         await server.wait_closed()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _kernel_stamping_on() -> Iterator[None]:
+    """Linux turns receive timestamping on for the whole host only after the first socket
+    asks for it, in deferred work (``net_enable_timestamp``), and off again, deferred, when
+    the last such socket closes. A datagram that arrives in between gets the time it was
+    *read* as its stamp, which would put the block back into the RTT. The agent holds its
+    sockets for its whole life, so only its first probes can meet that; these tests open
+    and close probers one after another, so one stamped socket is kept open for the module
+    and the tests start once a stamp is seen to be the arrival's, not the read's."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        assert enable_rx_timestamps(sock), "SO_TIMESTAMPNS refused"
+        for _ in range(100):  # bounded: 100 datagrams to itself, about 2 s
+            sock.sendto(b"stamp?", sock.getsockname())
+            time.sleep(0.02)
+            _, anc, _, _ = sock.recvmsg(64, ANC_SPACE)
+            read_at, stamp = time.time(), rx_timestamp(anc)
+            if stamp is not None and read_at - stamp >= 0.015:
+                break
+        else:
+            pytest.fail("the kernel never stamped a datagram on arrival (SO_TIMESTAMPNS)")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_leftover_threads() -> Iterator[None]:
-    before = threading.active_count()
+    before = set(threading.enumerate())
     yield
-    assert threading.active_count() <= before
+    for t in set(threading.enumerate()) - before:
+        t.join(2)  # asyncio's child watcher reaps a killed subprocess from its own thread
+        assert not t.is_alive(), f"thread {t.name} outlived its test"
 
 
 class _StarvingUdp(UdpEchoProber):
