@@ -24,7 +24,8 @@ an in-process simulator, re-checked at each sync) or its host stalls with it:
 ``flypack_probe_starved_seconds`` is how long the agent was starved during the flight
 (counted generously for a responder on its own loop, strictly for others), and the engine
 judges the RTT minus it. Both are published just before the RTT they qualify. A probe that
-timed out while the agent starved is held too: not counted as lost (nor as answered). The
+timed out while the agent was starved for half its time-out or more is held too: not
+counted as lost (nor as answered). The
 loop's peak lag goes out each second as ``flypack_agent_loop_lag_seconds``.
 """
 
@@ -66,6 +67,7 @@ LAG_EVERY_S = 1.0
 RETRY_UNAVAILABLE_S = 60.0
 BATCH_S = 0.01  # probes due within this of each other go out in one wake-up
 PHASE_JITTER = 0.05  # each next probe is one interval later, give or take this share of it
+HOLD_SHARE = 0.5  # of the time-out: starved this long, a time-out is held, not counted lost
 TIMEOUT_SHARE = 0.9
 
 
@@ -276,11 +278,16 @@ class ProbeService:
         ))
 
     def _starved_loss(self, slot: _Slot) -> bool:
-        """A time-out while the agent starved says nothing of the device: its host may have
-        held the reply (the kernel's own packet work starves with it) or read it too late."""
+        """A time-out is held when the agent's own starvation could explain it: the probe
+        fired late, or the agent was starved during the flight (counted generously: each span
+        from the tick before), for at least HOLD_SHARE of the time-out; a responder on its
+        loop or its host was then late by about as much. A reply that came in time waits in
+        the socket, and the loop reads it before it runs the time-out, so a few hiccups
+        explain nothing: a dead device still goes down on a busy host."""
         mon = self.monitor
-        return (slot.late >= mon.threshold
-                or mon.starved(slot.sent_at, time.time(), slack=mon.tick) > 0)
+        enough = HOLD_SHARE * self.timeout
+        return (slot.late >= enough
+                or mon.starved(slot.sent_at, time.time(), slack=mon.tick) >= enough)
 
     def _publish_lag(self) -> None:
         self.bus.publish((Sample(m.AGENT_LOOP_LAG.name, self._lag_labels, time.time(),

@@ -164,3 +164,39 @@ async def test_a_time_out_while_the_agent_starved_is_held_not_counted_lost(
     held = [s.v for s in seen if s.series == "flypack_probe_held_total"]
     assert held and (held[-1] or 0) >= 2
     assert reg.probe_status("dev-000") == []  # nothing said about the device
+
+
+class DeadDevice(FakeProber):
+    """No answer: the device is dead."""
+
+    def probe(self, address: str, port: int, timeout: float, done: Done) -> None:
+        loop = asyncio.get_running_loop()
+        self.sent.append((loop.time(), address, port))
+        loop.call_later(timeout, done, None, f"no echo within {timeout:g} s")
+
+
+async def _hiccups(every_s: float, block_s: float) -> None:
+    """A busy host: the agent's loop stops for ``block_s`` every ``every_s`` (bounded by the
+    caller's cancel)."""
+    while True:
+        await asyncio.sleep(every_s)
+        time.sleep(block_s)  # noqa: ASYNC251 - on purpose: the loop is starved
+
+
+async def test_short_hiccups_do_not_hide_a_dead_device(tmp_path: Path) -> None:
+    """Only starvation that could explain a time-out holds it: 15 ms every 100 ms, each past
+    the 5 ms threshold, is at most a third of a 400 ms wait, so the dead device's probes
+    count as lost and its status goes down."""
+    cfg = make_config(tmp_path, devices=_devices(1, ["udp:7"]),
+                      probes={"interval_s": 0.5, "timeout_s": 0.4, "starved_lag_ms": 5})
+    reg = DeviceRegistry(cfg.devices)
+    svc = ProbeService(cfg, reg, LiveBus(), {"udp": DeadDevice()})
+    busy = asyncio.create_task(_hiccups(0.1, 0.015))
+    try:
+        await _run_for(svc, 1.7)
+    finally:
+        busy.cancel()
+    stats = svc.stats("dev-000", "udp:7")
+    assert stats is not None and stats.lost >= 2
+    [status] = reg.probe_status("dev-000")
+    assert status.up is False
