@@ -88,6 +88,7 @@ class _Slot:
     sent_at: float = 0.0  # wall clock, just before the prober sent
     late: float = 0.0  # how late the scheduler fired this probe (s)
     held: int = 0  # results taken while the agent was starved
+    published: tuple[int, float | None] | None = None  # (held, starved) last put on the bus
     local: bool = False  # the agent's own process answers this target
     removed: bool = False
     error: str | None = None
@@ -133,13 +134,18 @@ class ProbeService:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         next_sync = next_lag = 0.0
-        ticker = asyncio.create_task(self.monitor.run(), name="probes-loop-lag")
+        ticker: asyncio.Task[None] | None = None  # the loop monitor, while there is a probe
         try:
             while True:
                 now = loop.time()
                 if now >= next_sync:
                     self._sync(now)
                     next_sync = now + SYNC_EVERY_S
+                    if self._slots and ticker is None:
+                        ticker = asyncio.create_task(self.monitor.run(), name="probes-lag")
+                    elif not self._slots and ticker is not None:
+                        ticker.cancel()
+                        ticker = None
                 if now >= next_lag:
                     self._publish_lag()
                     next_lag = now + LAG_EVERY_S
@@ -151,7 +157,8 @@ class ProbeService:
                     woke = time.time()
                     self.monitor.observe(woke - late, woke)
         finally:
-            ticker.cancel()
+            if ticker is not None:
+                ticker.cancel()
             for kind in self._opened:
                 self._probers[kind].close()
             self._opened.clear()
@@ -259,18 +266,24 @@ class ProbeService:
             loose = mon.starved(slot.sent_at, t1, slack=mon.tick)
             if loose > 0 or slot.late >= mon.threshold:
                 slot.held += 1
-            starved = loose if slot.local else mon.starved(slot.sent_at, t1)
+            starved = loose if slot.local or not loose else mon.starved(slot.sent_at, t1)
         loss = st.loss_ratio
         self.registry.set_probe_status(slot.device, ProbeStatus(
             probe=slot.probe, up=rtt is not None, rtt_ms=_ms(rtt), jitter_ms=_ms(st.jitter),
             loss_ratio=loss, last_t=t))
         lab = slot.labels
-        # `up` first: the alarm engine reads reachability before it judges loss and RTT
+        # `up` first: the alarm engine reads reachability before it judges loss and RTT;
+        # `held` and `starved` just before the RTT they qualify, and only when they say
+        # something (a change, or starvation): most results carry neither
+        qualifiers: tuple[Sample, ...] = ()
+        if slot.published != (slot.held, starved) or starved:
+            slot.published = (slot.held, starved)
+            qualifiers = (Sample(m.PROBE_HELD.name, lab, t, float(slot.held)),
+                          Sample(m.PROBE_STARVED.name, lab, t, starved))
         self.bus.publish((
             Sample(m.PROBE_UP.name, lab, t, 1.0 if rtt is not None else 0.0),
             Sample(m.PROBE_LOSS.name, lab, t, loss),
-            Sample(m.PROBE_HELD.name, lab, t, float(slot.held)),  # before the RTT they
-            Sample(m.PROBE_STARVED.name, lab, t, starved),  # qualify
+            *qualifiers,
             Sample(m.PROBE_RTT.name, lab, t, rtt),
             Sample(m.PROBE_JITTER.name, lab, t, st.jitter),
             Sample(m.PROBE_SENT.name, lab, t, float(st.sent)),

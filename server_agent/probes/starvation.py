@@ -79,9 +79,13 @@ class LoopMonitor:
         starved spans (each begun ``slack`` early) clipped to it; 0 when not starved."""
         if t1 < t0:
             return 0.0
-        cut: list[tuple[float, float]] = []
         now = self.clock()
-        if self._next_due is not None and self.overdue(now) >= self.threshold:
+        overdue = self._next_due is not None and now - self._next_due >= self.threshold
+        spans = self._spans
+        if not overdue and (not spans or spans[-1][1] < t0):
+            return 0.0  # the usual answer, asked for every probe result: kept cheap
+        cut: list[tuple[float, float]] = []
+        if overdue and self._next_due is not None:
             cut.append((self._next_due, now))  # the ticker is overdue: not had its turn yet
         for due, woke in reversed(self._spans):
             if woke < t0:
@@ -98,11 +102,25 @@ class LoopMonitor:
     # --- the ticker -----------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Tick until cancelled. Each tick is a plain callback on the loop (``call_at``),
+        not a task's sleep: the ticker runs 50 times a second for the agent's whole life."""
+        loop = asyncio.get_running_loop()
+        handle: asyncio.TimerHandle | None = None
+
+        def schedule() -> None:
+            nonlocal handle
+            self._next_due = self.clock() + self.tick
+            handle = loop.call_at(loop.time() + self.tick, tick)
+
+        def tick() -> None:
+            if self._next_due is not None:
+                self.observe(self._next_due, self.clock())
+            schedule()
+
+        schedule()
         try:
-            while True:
-                due = self.clock() + self.tick
-                self._next_due = due
-                await asyncio.sleep(self.tick)
-                self.observe(due, self.clock())
+            await loop.create_future()  # until cancelled
         finally:
+            if handle is not None:
+                handle.cancel()
             self._next_due = None
