@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -21,14 +22,34 @@ from tests.support import require_binary
 T = TypeVar("T")
 
 
+_BLOCKS = list(range(100, 251))  # 127.100 to 127.250: clear of a demo's 127.77 and up
+random.shuffle(_BLOCKS)
+
+
+def _block_is_free(x: int, port: int) -> bool:
+    """Nobody (another test run, a simulator) serves the block's first encoder's echo port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((f"127.{x}.1.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def sim_section(**kw: Any) -> SimSection:
-    """A [sim] table on a random 127.x.0.0 block (x in 100..250) so that tests never collide
-    with a running demo (127.77) or with each other."""
-    base = f"127.{random.randint(100, 250)}.0.0"
-    data: dict[str, Any] = {"enabled": True, "base_address": base, "snmp_port": 11161,
+    """A [sim] table on a 127.x.0.0 block (x in 100..250) that this test process has not
+    handed out before and that no other process serves now, so that tests never collide with
+    a running demo (127.77 and up), with each other, or with a second test run."""
+    data: dict[str, Any] = {"enabled": True, "snmp_port": 11161,
                             "echo_port": 17007, "tcp_port": 18023, "http_port": 18080,
                             "snmp": False, "streams": 0}
     data.update(kw)
+    for _ in range(len(_BLOCKS)):  # bounded: each block once, then the cycle starts again
+        x = _BLOCKS.pop(0)
+        _BLOCKS.append(x)
+        if _block_is_free(x, int(data["echo_port"])):
+            break
+    data.setdefault("base_address", f"127.{x}.0.0")
     return SimSection(**data)
 
 
