@@ -30,24 +30,32 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated["Services", Depends(services)]
 
 
+def authorize(request: Request, cred: HTTPAuthorizationCredentials | None,
+              role: Role) -> Principal:
+    """The caller behind the bearer token, when its role is at least ``role``; else 401/403
+    saying what is wrong and what to do. Decided here, at request time, not in the closure
+    ``require`` builds when the routers are imported."""
+    if cred is None or cred.scheme.lower() != "bearer":
+        raise ApiError(401, "unauthorized", "no bearer token", "log in at /api/v1/auth/login")
+    svc = services(request)
+    try:
+        who = svc.auth.verify_access(cred.credentials)
+    except TokenInvalid as exc:
+        raise ApiError(401, "unauthorized", str(exc), "refresh or log in again") from None
+    if not who.role.allows(role):
+        raise ApiError(
+            403, "forbidden", f"this needs the {role.value} role; you are {who.role.value}",
+            "ask an admin for a user with that role",
+        )
+    return who
+
+
 def require(role: Role) -> Callable[..., Principal]:
     def check(
         request: Request,
         cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if cred is None or cred.scheme.lower() != "bearer":
-            raise ApiError(401, "unauthorized", "no bearer token", "log in at /api/v1/auth/login")
-        svc = services(request)
-        try:
-            who = svc.auth.verify_access(cred.credentials)
-        except TokenInvalid as exc:
-            raise ApiError(401, "unauthorized", str(exc), "refresh or log in again") from None
-        if not who.role.allows(role):
-            raise ApiError(
-                403, "forbidden", f"this needs the {role.value} role; you are {who.role.value}",
-                "ask an admin for a user with that role",
-            )
-        return who
+        return authorize(request, cred, role)
 
     check.__name__ = f"require_{role.value}"
     return check
