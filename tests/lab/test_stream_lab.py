@@ -165,8 +165,10 @@ def test_2022_7_losses_on_each_leg_are_recovered_hitless(lab: StreamLab) -> None
     dp = doc["dual_path"]
     assert (dp["lost_leg1"], dp["lost_leg2"], dp["lost_both"]) == (4, 3, 0)
     assert dp["hitless"] is True
-    assert 15.0 <= dp["skew_ms"] <= 25.0, dp  # leg 2 sent 20 ms after leg 1
-    assert dp["skew_ms_max"] < dp["buffer_ms"]
+    # leg 2 was sent 20 ms after leg 1: it is the late one, within the buffer (how close to
+    # 20 ms the sender kept is the host's timing, not the product's: the unit tests pin the
+    # arithmetic with exact arrival times)
+    assert 0.0 < dp["skew_ms"] <= dp["skew_ms_max"] < dp["buffer_ms"], dp
     l1, l2 = doc["legs"]
     assert (l1["datagrams"], l2["datagrams"]) == (COUNT - 4, COUNT - 3)
     assert l1["rtp"] == {"lost": 4, "reordered": 0, "duplicates": 0}
@@ -191,7 +193,7 @@ def test_2022_7_loss_on_both_legs_is_not_hitless(lab: StreamLab) -> None:
     dp = doc["dual_path"]
     assert (dp["lost_leg1"], dp["lost_leg2"], dp["lost_both"]) == (1, 1, 1)
     assert dp["hitless"] is False
-    assert 15.0 <= dp["skew_ms"] <= 25.0, dp
+    assert 0.0 < dp["skew_ms"] < dp["buffer_ms"], dp  # leg 2 late
     # the merged TS lacks datagram 201's 7 packets: one continuity error per PID with payload
     cc = cc_errors_of_drops([datagrams(COUNT, 65400, rtp=False)[201]])
     assert doc["tr101290"]["continuity_count_error"] == cc > 0
