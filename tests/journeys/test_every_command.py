@@ -221,6 +221,40 @@ def test_serve_answers_then_stops_on_sigterm(tmp_path: Path) -> None:
     assert "Traceback" not in err.read_text()
 
 
+def test_the_simulator_runs_alone_as_documented(tmp_path: Path) -> None:
+    """docs/configuration.md: `python -m server_agent.sim --scale seed --devices devices.toml`
+    (beside the session's demo, so on the next free block): it writes the seed's 174
+    devices for an agent's config, serves them, and stops cleanly on Ctrl-C."""
+    env = dict(os.environ, PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+    err = tmp_path / "sim.err"
+    with err.open("w") as fh:
+        proc = subprocess.Popen(["python", "-m", "server_agent.sim", "--scale", "seed",
+                                 "--devices", "devices.toml"], cwd=tmp_path, env=env,
+                                stdout=subprocess.DEVNULL, stderr=fh)
+    devices = tmp_path / "devices.toml"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:  # bounded
+            if devices.exists() and devices.read_text().count("[[devices]]") == 174:
+                break
+            time.sleep(0.3)
+        text = devices.read_text() if devices.exists() else ""
+        assert text.count("[[devices]]") == 174, err.read_text()
+        first = re.search(r'address = "(127\.\d+\.1\.1)"', text)
+        assert first, text[:500]
+        echo = re.search(r'"udp:(\d+)"', text)
+        assert echo, text[:500]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # enc-01 answers
+            s.settimeout(5)
+            s.sendto(b"ping", (first.group(1), int(echo.group(1))))
+            assert s.recvfrom(64)[0] == b"ping"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0, err.read_text()
+    finally:
+        stop_process(proc)
+    assert "Traceback" not in err.read_text()
+
+
 @pytest.mark.timeout(400)  # the session's demo may start first (up to 4 minutes)
 def test_demo_refuses_a_port_in_use(demo: DemoRun) -> None:
     """A second full demo is not started here: it costs a core for minutes and the session's
