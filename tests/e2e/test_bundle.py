@@ -12,11 +12,18 @@ import pytest
 
 from tests.bundle_support import fresh_bundle
 
-pytestmark = pytest.mark.slow
+# the bundle is built (when missing or stale) in the fixture, bounded by its own time-out;
+# the test's own 120 s start after it
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120, func_only=True)]
 
 
-def test_bundle_reaches_main_window(tmp_path: Path) -> None:
-    BUNDLE = fresh_bundle()
+@pytest.fixture(scope="module")
+def bundle() -> Path:
+    return fresh_bundle()
+
+
+def test_bundle_reaches_main_window(bundle: Path, tmp_path: Path) -> None:
+    BUNDLE = bundle
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(QT_QPA_PLATFORM="offscreen", FLYPACK_CONFIG_DIR=str(tmp_path),
                PATH="/usr/bin:/bin")  # nothing from the venv: the bundle must carry it all

@@ -17,7 +17,9 @@ import pytest
 from tests.bundle_support import fresh_bundle
 from tests.e2e.test_wizard_sshd import server  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.slow
+# the bundle is built (when missing or stale) in the module's fixture, bounded by its own
+# time-out; each test's 120 s start after it
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120, func_only=True)]
 PLAYBOOK = """\
 - hosts: localhost
   gather_facts: false
