@@ -39,3 +39,15 @@ def test_every_string_is_unsafe_at_any_depth() -> None:
     text = dump_unsafe({"a": "x", "b": ["y", {"c": "z"}], "n": 3, "t": True})
     assert text.count("!unsafe") == 3  # x, y and z; the number and the flag stay plain
     assert "n: 3" in text and "t: true" in text
+
+
+def test_the_vars_file_is_block_yaml_in_key_order() -> None:
+    """The extra-vars file a job keeps (and an operator reads in its folder): one value per
+    line, keys sorted whatever order the request used, so two jobs' files compare line by
+    line."""
+    assert dump_unsafe({"zone": "b", "a": ["y", {"c": "z"}], "n": 3}) == (
+        "a:\n"
+        "- !unsafe 'y'\n"
+        "- c: !unsafe 'z'\n"
+        "n: 3\n"
+        "zone: !unsafe 'b'\n")
