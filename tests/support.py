@@ -40,6 +40,14 @@ def require_binary(name: str) -> str:
     return path
 
 
+def require_real(present: bool, missing: str) -> None:
+    """Skip when a real component is ``missing``, but fail when CI requires real ones."""
+    if not present:
+        if REQUIRE_REAL:
+            pytest.fail(f"{missing} and FLYPACK_REQUIRE_REAL=1")
+        pytest.skip(missing)
+
+
 def require_root(reason: str) -> None:
     if os.geteuid() != 0:
         if REQUIRE_REAL:

@@ -48,6 +48,7 @@ from tests.support import (
     PASSWORDS,
     AgentProc,
     free_port,
+    require_real,
     require_root,
     stop_process,
     wait_http,
@@ -162,9 +163,9 @@ def _connectivity(agent: AgentProc, tcp: int) -> dict[str, Any]:
 
 def test_root_agent_from_a_0700_home_keeps_the_playbook_user(tmp_path: Path) -> None:
     require_root("the agent as root, ansible as the unprivileged flypack-jobs")
-    if not os.path.exists(SYSTEM_PYTHON):
-        pytest.skip(f"no {SYSTEM_PYTHON}: the playbook user has no python it can run here "
-                    "(test_no_python_it_can_run_... covers that fallback)")
+    require_real(os.path.exists(SYSTEM_PYTHON),
+                 f"no {SYSTEM_PYTHON}: the playbook user has no python it can run here "
+                 "(test_no_python_it_can_run_... covers that fallback)")
     sim, tcp = _sim_toml()
     with reachable_tmp() as parent:
         copy = home_copy(parent)
@@ -187,8 +188,7 @@ def test_root_agent_from_a_0700_home_keeps_the_playbook_user(tmp_path: Path) -> 
 
 def test_normal_user_agent_from_its_own_0700_home(tmp_path: Path) -> None:
     require_root("to set up a home for nobody and start the agent as nobody")
-    if not os.path.exists(SYSTEM_PYTHON):
-        pytest.skip(f"no {SYSTEM_PYTHON} for a venv nobody can run")
+    require_real(os.path.exists(SYSTEM_PYTHON), f"no {SYSTEM_PYTHON} for a venv nobody can run")
     sim, tcp = _sim_toml()
     with reachable_tmp() as parent:
         copy = home_copy(parent, owner=NOBODY, base_python=SYSTEM_PYTHON)

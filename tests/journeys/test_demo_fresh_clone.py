@@ -41,7 +41,7 @@ from desktop.ui.dashboard import Dashboard
 from desktop.ui.qt import QApplication, Qt
 from tests.e2e.fleet_support import until
 from tests.journeys.demo_run import DemoRun
-from tests.support import ROOT, free_port
+from tests.support import ROOT, free_port, require_root
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3000)]
 WORKTREE = os.environ.get("FLYPACK_JOURNEY_WORKTREE") == "1"
@@ -192,9 +192,8 @@ def _mentioning(needle: str) -> list[str]:
 @pytest.fixture
 def root_home() -> Iterator[Path]:
     """A new 0700 directory standing in for root's home (mkdtemp makes it 0700)."""
-    if os.geteuid() != 0:
-        pytest.skip("the journey is root's: a clone in root's home (the playbook user is "
-                    "another user only when the agent is root)")
+    require_root("the journey is root's: a clone in root's home (the playbook user is "
+                 "another user only when the agent is root)")
     home = Path(tempfile.mkdtemp(prefix="flypack-root-home-"))
     assert home.stat().st_mode & 0o777 == 0o700
     try:

@@ -15,6 +15,7 @@ import pytest
 
 from server_agent.jobs.limits import LimitPlan, plan_limits
 from server_agent.jobs.runas import write_launcher
+from tests.support import require_root
 
 
 def _run(tmp_path: Path, *extra: str) -> list[str]:
@@ -35,8 +36,7 @@ def test_limits_apply_to_the_command(tmp_path: Path) -> None:
 
 
 def test_drops_root(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("only root drops privileges")
+    require_root("only root drops privileges")
     out = _run(tmp_path, "--uid", "65534", "--gid", "65534")
     assert out[3] == "65534"
 
