@@ -21,8 +21,10 @@ def test_values_are_kept_by_name(tmp_path: Path) -> None:
     store.set("srt-main", "pass-2")  # replaced, the other kept
     assert store.get("srt-main") == "pass-2" and store.get("snmp") == "community-ü"
     assert store.names() == ["snmp", "srt-main"]
-    assert json.loads((tmp_path / "credentials.json").read_text()) == {
-        "snmp": "community-ü", "srt-main": "pass-2"}
+    # one entry per line in name order (a diff of two stores reads well), ASCII only
+    assert (tmp_path / "credentials.json").read_text() == (
+        '{\n "snmp": "community-\\u00fc",\n "srt-main": "pass-2"\n}')
+    assert json.loads((tmp_path / "credentials.json").read_text())["snmp"] == "community-ü"
 
 
 def test_the_file_is_0600_whatever_the_umask_and_its_folders_are_made(tmp_path: Path) -> None:
