@@ -27,7 +27,6 @@ class DualPath:
         self.judged: int | None = None
         self.lost_leg = [0, 0]
         self.lost_both = 0
-        self.skews: list[float] = []
         self.skew_sum = 0.0
         self.skew_n = 0
         self.skew_max = 0.0
