@@ -48,3 +48,11 @@ def test_closing_with_nothing_open_changes_nothing() -> None:
     t.add(5.5, 1)
     t.close_before(5.9)  # the same second: still open
     assert (t.es, t.ses, t.totals()) == (0, 0, (1, 1))
+
+
+def test_one_error_by_default() -> None:
+    t = SecondsTally(ses_errors=2)
+    t.add(7.0)
+    assert t.totals() == (1, 0)
+    t.add(7.5)
+    assert t.totals() == (1, 1)
