@@ -10,8 +10,9 @@
     a table per module: killed, survived, equivalent, timed out, score; then every survivor
     that is not listed as equivalent, with `mutmut show NAME` to see its diff
 
-Score = (killed + timed out) / (all checked - equivalent). The target is TARGET in every
-module; the exit status is 1 when a module misses it, 2 when mutmut itself failed.
+Score = (killed + timed out) / (all checked - equivalent - skipped): a mutant no test reaches
+("no tests") counts against it. The target is TARGET in every module; the exit status is 1
+when a module misses it, 2 when mutmut itself failed.
 
     python scripts/mutants.py                       all critical modules (about an hour)
     python scripts/mutants.py 'server_agent.auth.*' the mutants whose names match
@@ -34,9 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
 TESTING_DOC = ROOT / "docs" / "testing.md"
 TARGET = 0.85
-# mutmut's exit codes of a mutant's test run (mutmut/__main__.py status_by_exit_code)
-KILLED, SURVIVED, NO_TESTS = 1, 0, 5
-TIMEOUTS = {24, -24, 152, 255}
+# mutmut's exit codes of a mutant's test run, as mutmut/stats.py status_by_exit_code reads
+# them (a mutant the type check caught counts as killed; anything else is "other")
+VERDICTS = {0: "survived", 1: "killed", 3: "killed", 37: "killed", 5: "no tests",
+            33: "no tests", 34: "skipped", 24: "timeout", -24: "timeout", 36: "timeout",
+            152: "timeout", 255: "timeout"}
 _EQUIVALENT = re.compile(r"^- `(server_agent\.[\w.ǁ]+__mutmut_\d+)`: (.+)$")
 
 
@@ -51,7 +54,7 @@ class Tally:
 
     @property
     def score(self) -> float | None:
-        judged = self.checked - self.counts["equivalent"] - self.counts["no tests"]
+        judged = self.checked - self.counts["equivalent"] - self.counts["skipped"]
         if judged <= 0:
             return None
         return (self.counts["killed"] + self.counts["timeout"]) / judged
@@ -68,17 +71,7 @@ def equivalents(doc: Path = TESTING_DOC) -> dict[str, str]:
 
 
 def verdict(code: int | None) -> str:
-    if code is None:
-        return "not checked"
-    if code == KILLED:
-        return "killed"
-    if code == SURVIVED:
-        return "survived"
-    if code == NO_TESTS:
-        return "no tests"
-    if code in TIMEOUTS:
-        return "timeout"
-    return "other"
+    return "not checked" if code is None else VERDICTS.get(code, "other")
 
 
 def module_of(mutant: str) -> str:
@@ -98,14 +91,15 @@ def tally(patterns: list[str], known: dict[str, str]) -> dict[str, Tally]:
             if v == "survived" and name in known:
                 v = "equivalent"
             t.counts[v] += 1
-            if v == "survived":
-                t.survivors.append(name)
+            if v in ("survived", "no tests", "other"):
+                t.survivors.append(name if v == "survived" else f"{name} ({v})")
     return by_module
 
 
 def report(by_module: dict[str, Tally]) -> bool:
     """Prints the table and the survivors; True when every module meets the target."""
-    cols = ("killed", "timeout", "survived", "equivalent", "no tests", "not checked")
+    cols = ("killed", "timeout", "survived", "equivalent", "no tests", "other",
+            "not checked")
     print(f"{'module':44} " + " ".join(f"{c:>11}" for c in cols) + "      score")
     ok = True
     for mod, t in sorted(by_module.items()):
@@ -119,7 +113,7 @@ def report(by_module: dict[str, Tally]) -> bool:
     if survivors:
         print(f"\n{len(survivors)} surviving mutants (see one: .venv/bin/mutmut show NAME; "
               "kill it with a test, or list it under 'Equivalent mutants' in docs/testing.md "
-              "with the reason):")
+              "with the reason; 'no tests': no test reaches that code):")
         for name in survivors:
             print(f"  {name}")
     return ok

@@ -48,9 +48,6 @@ class Sustained:
             return "clear"
         return None
 
-    def reset_timer(self) -> None:
-        self._since = None
-
     def hold(self) -> None:
         """A sample that says nothing either way (taken while the agent itself starved). A
         clear keeps waiting (it is no evidence against it). A raise needs the condition all

@@ -80,3 +80,15 @@ def test_the_listed_equivalents_are_well_formed_and_in_mutated_modules() -> None
     for name, why in known.items():
         assert mutants.module_of(name) in modules, name
         assert len(why) > 20, f"{name}: say why no test can kill it"
+
+
+def test_a_mutant_no_test_reaches_counts_against_the_score_and_is_listed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    codes: dict[str, int | None] = {f"{JWT}.x_a__mutmut_{i}": 1 for i in range(1, 10)}
+    codes[f"{JWT}.x_dead__mutmut_1"] = 33  # mutmut: "no tests"
+    monkeypatch.setattr(mutants, "MUTANTS", _run_dir(tmp_path, codes))
+    t = mutants.tally([], {})[JWT]
+    assert t.counts["no tests"] == 1 and t.score == pytest.approx(0.9)
+    mutants.report({JWT: t})
+    assert f"{JWT}.x_dead__mutmut_1 (no tests)" in capsys.readouterr().out
