@@ -23,10 +23,10 @@ kernel-measured, but a responder on the agent's own loop (:mod:`server_agent.pro
 an in-process simulator, re-checked at each sync) or its host stalls with it:
 ``flypack_probe_starved_seconds`` is how long the agent was starved during the flight
 (counted generously for a responder on its own loop, strictly for others), and the engine
-judges the RTT minus it. Both are published just before the RTT they qualify. A probe that
-timed out while the agent was starved for half its time-out or more is held too: not
-counted as lost (nor as answered). The
-loop's peak lag goes out each second as ``flypack_agent_loop_lag_seconds``.
+judges the RTT minus it. Both are published just before the RTT they qualify, when they
+say something. A probe that timed out while the agent was starved for half its time-out or
+more is held too: not counted as lost (nor as answered). The loop's peak lag goes out each
+second as ``flypack_agent_loop_lag_seconds``.
 """
 
 from __future__ import annotations

@@ -80,14 +80,14 @@ class LoopMonitor:
         if t1 < t0:
             return 0.0
         now = self.clock()
-        overdue = self._next_due is not None and now - self._next_due >= self.threshold
+        overdue = self.overdue(now) >= self.threshold
         spans = self._spans
         if not overdue and (not spans or spans[-1][1] < t0):
             return 0.0  # the usual answer, asked for every probe result: kept cheap
         cut: list[tuple[float, float]] = []
         if overdue and self._next_due is not None:
             cut.append((self._next_due, now))  # the ticker is overdue: not had its turn yet
-        for due, woke in reversed(self._spans):
+        for due, woke in reversed(spans):
             if woke < t0:
                 break
             cut.append((due, woke))
