@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from server_agent.app import create_app
@@ -25,6 +26,7 @@ from server_agent.runtime import Services, build_services
 from tests.support import (
     PASSWORDS,
     ROOT,
+    AgentProc,
     free_port,
     require_binary,
     stop_process,
@@ -227,3 +229,31 @@ def home_copy(parent: Path, *, owner: tuple[int, int] | None = None,
                     os.chown(os.path.join(dirpath, n), *owner, follow_symlinks=False)
     os.chmod(home, 0o700)
     return HomeCopy(home, repo, venv / "bin" / "python")
+
+
+# --- a real agent process (tests.support.AgentProc) over HTTP, as the operator -----------
+
+
+def agent_api(agent: AgentProc, method: str, path: str, **kw: Any) -> Any:
+    """``/api/v1{path}`` of a real agent as the operator; the call must succeed."""
+    h = {"Authorization": f"Bearer {agent.token('operator')}"}
+    r = httpx.request(method, f"{agent.url}/api/v1{path}", headers=h, timeout=15, **kw)
+    assert r.status_code < 300, r.text
+    return r.json()
+
+
+def run_job(agent: AgentProc, body: dict[str, Any], timeout: float = 150) -> dict[str, Any]:
+    """Start a job and poll it (0.3 s, bounded) until it ended."""
+    jid = agent_api(agent, "POST", "/jobs", json=body)["id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = agent_api(agent, "GET", f"/jobs/{jid}")
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.3)
+    raise TimeoutError(f"job {jid} did not end within {timeout} s")
+
+
+def job_events(agent: AgentProc, jid: int) -> list[dict[str, Any]]:
+    return list(agent_api(agent, "GET", f"/jobs/{jid}/events",
+                          params={"limit": 1000})["events"])

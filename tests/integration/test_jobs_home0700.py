@@ -28,7 +28,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from server_agent.jobs import reach
@@ -39,7 +38,9 @@ from tests.jobs_support import (
     agent_services,
     events,
     home_copy,
+    job_events,
     reachable_tmp,
+    run_job,
     sleep_catalog,
     wait_job,
 )
@@ -111,28 +112,6 @@ def home_agent(copy: HomeCopy, extra: str, as_user: tuple[int, int] | None = Non
         stop_process(proc, timeout=20)
 
 
-def _api(agent: AgentProc, method: str, path: str, **kw: Any) -> Any:
-    h = {"Authorization": f"Bearer {agent.token('operator')}"}
-    r = httpx.request(method, f"{agent.url}/api/v1{path}", headers=h, timeout=15, **kw)
-    assert r.status_code < 300, r.text
-    return r.json()
-
-
-def _run_job(agent: AgentProc, body: dict[str, Any], timeout: float = 150) -> dict[str, Any]:
-    jid = _api(agent, "POST", "/jobs", json=body)["id"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = _api(agent, "GET", f"/jobs/{jid}")
-        if job["status"] not in ("queued", "running"):
-            return job
-        time.sleep(0.3)
-    raise TimeoutError(f"job {jid} did not end within {timeout} s")
-
-
-def _all_events(agent: AgentProc, jid: int) -> list[dict[str, Any]]:
-    return list(_api(agent, "GET", f"/jobs/{jid}/events", params={"limit": 1000})["events"])
-
-
 def _work_dir(log: Path) -> Path:
     m = re.search(r"jobs: ansible runs as .*; job dirs in (\S+)", log.read_text())
     assert m, log.read_text()[-3000:]
@@ -148,11 +127,11 @@ def _ansible_uid(job_dir: Path) -> int:
 
 
 def _connectivity(agent: AgentProc, tcp: int) -> dict[str, Any]:
-    job = _run_job(agent, {"playbook": "connectivity-check", "limit": ["routers"],
+    job = run_job(agent, {"playbook": "connectivity-check", "limit": ["routers"],
                            "vars": {"ports": [tcp], "count": 1}})
     assert job["status"] == "successful", job
     assert sorted(job["stats"]) == ["rtr-01", "rtr-02", "rtr-03", "rtr-04"]
-    evs = _all_events(agent, job["id"])
+    evs = job_events(agent, job["id"])
     oks = {e["task"] for e in evs if e["event"] == "runner_on_ok"}
     assert {"Probe the device over TCP", "Report the device", "Summarise the group"} <= oks
     summary = [e for e in evs if e["task"] == "Summarise the group"

@@ -22,6 +22,7 @@ import yaml
 
 from server_agent.jobs.executor import job_processes
 from tests.jobs_support import (
+    agent_api,
     agent_client,
     agent_services,
     events,
@@ -189,20 +190,13 @@ def test_cancel_mid_task_and_time_limit_and_unprivileged_user() -> None:
             assert not _pid_alive(pid)
 
 
-def _api(agent: AgentProc, method: str, path: str, **kw: Any) -> Any:
-    h = {"Authorization": f"Bearer {agent.token('operator')}"}
-    r = httpx.request(method, f"{agent.url}/api/v1{path}", headers=h, timeout=10, **kw)
-    assert r.status_code < 300, r.text
-    return r.json()
-
-
 def _wait_api(agent: AgentProc, job_id: int, timeout: float = 90,
               until: str | None = None) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job: dict[str, Any] = _api(agent, "GET", f"/jobs/{job_id}")
+        job: dict[str, Any] = agent_api(agent, "GET", f"/jobs/{job_id}")
         if until and any(e["event"] == until
-                         for e in _api(agent, "GET", f"/jobs/{job_id}/events")["events"]):
+                         for e in agent_api(agent, "GET", f"/jobs/{job_id}/events")["events"]):
             return job
         if job["status"] not in ("queued", "running"):
             return job
@@ -233,7 +227,7 @@ def test_incident_snapshot_bundles_capture_metrics_and_log() -> None:
         with agent_process(root, extra) as agent:
             t.start()
             try:
-                jid = _api(agent, "POST", "/jobs", json={
+                jid = agent_api(agent, "POST", "/jobs", json={
                     "playbook": "incident-snapshot", "vars": {
                         "capture_address": "127.0.0.1", "capture_port": port,
                         "capture_seconds": 2, "note": "test"}})["id"]
@@ -264,10 +258,10 @@ def test_kill_9_mid_job_then_restart_marks_it_interrupted_and_keeps_events() -> 
         folder = sleep_catalog(root / "catalog", timeout=300)
         extra = f'[jobs]\nwork_dir = "{root / "jobs"}"\nplaybooks_dir = "{folder}"\n'
         with agent_process(root, extra) as agent:
-            jid = _api(agent, "POST", "/jobs", json={"playbook": "sleeper"})["id"]
+            jid = agent_api(agent, "POST", "/jobs", json={"playbook": "sleeper"})["id"]
             _wait_api(agent, jid, until="runner_on_start", timeout=60)
             time.sleep(0.5)
-            before = _api(agent, "GET", f"/jobs/{jid}/events")["events"]
+            before = agent_api(agent, "GET", f"/jobs/{jid}/events")["events"]
             pid = int((root / "jobs" / str(jid) / "bin" / "ansible.pid").read_text())
             agent.proc.send_signal(signal.SIGKILL)
             agent.proc.wait(10)
@@ -281,10 +275,10 @@ def test_kill_9_mid_job_then_restart_marks_it_interrupted_and_keeps_events() -> 
                                     stdout=log, stderr=subprocess.STDOUT)
             try:
                 wait_http(f"{agent.url}/api/v1/health", proc=proc)
-                job = _api(agent, "GET", f"/jobs/{jid}")
+                job = agent_api(agent, "GET", f"/jobs/{jid}")
                 assert job["status"] == "interrupted", job
                 assert "agent stopped" in job["reason"]
-                after = _api(agent, "GET", f"/jobs/{jid}/events")["events"]
+                after = agent_api(agent, "GET", f"/jobs/{jid}/events")["events"]
                 assert len(after) >= len(before) > 0
                 assert after[: len(before)] == before
                 assert _no_job_processes(root / "jobs" / str(jid))  # leftovers killed

@@ -3,34 +3,21 @@ own health API, measures free disk and checks the output folder, and reports wha
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.jobs_support import job_events, run_job
 from tests.support import AgentProc, agent_process
 
 pytestmark = pytest.mark.slow
 
 
-def _job(agent: AgentProc, body: dict[str, Any], timeout: float = 180) -> dict[str, Any]:
-    h = {"Authorization": f"Bearer {agent.token('operator')}"}
-    r = httpx.post(f"{agent.url}/api/v1/jobs", json=body, headers=h, timeout=15)
-    assert r.status_code == 201, r.text
-    jid = r.json()["id"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:  # bounded
-        job: dict[str, Any] = httpx.get(f"{agent.url}/api/v1/jobs/{jid}", headers=h,
-                                        timeout=15).json()
-        if job["status"] not in ("queued", "running"):
-            evs = httpx.get(f"{agent.url}/api/v1/jobs/{jid}/events", headers=h,
-                            params={"limit": 1000}, timeout=15).json()["events"]
-            job["_events"] = evs
-            return job
-        time.sleep(0.3)
-    raise TimeoutError(f"job {jid} did not end within {timeout} s")
+def _job(agent: AgentProc, body: dict[str, Any]) -> dict[str, Any]:
+    job = run_job(agent, body, timeout=180)
+    job["_events"] = job_events(agent, job["id"])
+    return job
 
 
 def _texts(job: dict[str, Any]) -> str:
