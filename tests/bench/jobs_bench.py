@@ -58,14 +58,21 @@ def _through_agent(url: str, token: str) -> tuple[float, float, int]:
         return done, first, job
 
 
-def _direct(job_dir: Path) -> tuple[float, float]:
-    """(wall time, time to the first 'TASK [' line) of ansible-playbook on the job's inputs."""
+def _direct_cmd(job_dir: Path, playbook: str, *extra: str) -> tuple[list[str], dict[str, str]]:
+    """ansible-playbook on a job's own inputs (inventory, extra-vars, project copy), as a
+    person would run it, and its environment."""
     venv = Path(sys.executable).parent
     cmd = [str(venv / "ansible-playbook"), "-i", str(job_dir / "inventory" / "hosts.yml"),
-           "-e", f"@{job_dir / 'env' / 'extravars'}", "--limit", "routers",
-           str(job_dir / "project" / "connectivity_check.yml")]
+           "-e", f"@{job_dir / 'env' / 'extravars'}", *extra,
+           str(job_dir / "project" / playbook)]
     env = {**os.environ, "PATH": f"{venv}{os.pathsep}{os.environ.get('PATH', '')}",
            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "False"}
+    return cmd, env
+
+
+def _direct(job_dir: Path) -> tuple[float, float]:
+    """(wall time, time to the first 'TASK [' line) of ansible-playbook on the job's inputs."""
+    cmd, env = _direct_cmd(job_dir, "connectivity_check.yml", "--limit", "routers")
     t0 = time.monotonic()
     first = None
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
@@ -108,11 +115,7 @@ def _cancel_through_agent(url: str, token: str) -> tuple[float, int]:
 
 def _cancel_direct(job_dir: Path) -> float:
     """Ctrl-C to ansible-playbook on the job's inputs once its sleep task runs: to exit."""
-    venv = Path(sys.executable).parent
-    cmd = [str(venv / "ansible-playbook"), "-i", str(job_dir / "inventory" / "hosts.yml"),
-           "-e", f"@{job_dir / 'env' / 'extravars'}", str(job_dir / "project" / "sleeper.yml")]
-    env = {**os.environ, "PATH": f"{venv}{os.pathsep}{os.environ.get('PATH', '')}",
-           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "False"}
+    cmd, env = _direct_cmd(job_dir, "sleeper.yml")
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                           text=True) as proc:
         assert proc.stdout is not None
